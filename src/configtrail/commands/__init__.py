@@ -1,0 +1,1 @@
+"""One module per `configtrail` subcommand; each has `register(subparsers)`."""

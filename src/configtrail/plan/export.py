@@ -1,0 +1,107 @@
+"""Write a captured plan in the two shapes the Pulumi CLI produces, so that every tool that reads
+real Pulumi output (the policy runner, checkov's plan export, people) reads the plan the same way:
+
+- `pulumi stack export`: `{"version": 3, "deployment": {"manifest", "resources": [...]}}`;
+- `pulumi preview --json`: `{"steps": [{"op", "urn", "provider", "newState"}], "changeSummary"}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from configtrail.plan.capture import CapturedResource
+from configtrail.plan.runner import PROJECT, Plan
+
+
+def _stack_urn(env: str) -> str:
+    return f"urn:pulumi:{env}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{env}"
+
+
+def resource_state(resource: CapturedResource, stack_urn: str) -> dict[str, Any]:
+    """One resource as it appears in a deployment's `resources` list."""
+    parent = resource.parent or stack_urn
+    if parent.split("::")[2] == "pulumi:pulumi:Stack":
+        parent = stack_urn
+    state: dict[str, Any] = {
+        "urn": resource.urn,
+        "custom": resource.custom,
+        "type": resource.type,
+        "inputs": resource.inputs,
+        "outputs": resource.outputs,
+        "parent": parent,
+    }
+    if resource.custom:
+        state["id"] = resource.id or ""
+    if resource.provider:
+        state["provider"] = resource.provider
+    if resource.protect:
+        state["protect"] = True
+    if resource.retain_on_delete:
+        state["retainOnDelete"] = True
+    if resource.dependencies:
+        state["dependencies"] = resource.dependencies
+    if resource.property_dependencies:
+        state["propertyDependencies"] = {
+            key: urns for key, urns in resource.property_dependencies.items() if urns
+        }
+    if resource.import_id:
+        state["importID"] = resource.import_id
+    return state
+
+
+def _states(plan: Plan) -> list[dict[str, Any]]:
+    stack_urn = _stack_urn(plan.env)
+    root = {
+        "urn": stack_urn,
+        "custom": False,
+        "type": "pulumi:pulumi:Stack",
+        "outputs": plan.outputs,
+    }
+    return [root] + [
+        resource_state(r, stack_urn) for r in plan.resources if r.type != "pulumi:pulumi:Stack"
+    ]
+
+
+def stack_export(plan: Plan) -> dict[str, Any]:
+    """The plan as `pulumi stack export` would print it after an `up`."""
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "magic": "",
+                "version": f"v{version('pulumi')}",
+            },
+            "resources": _states(plan),
+        },
+    }
+
+
+def preview_json(plan: Plan) -> dict[str, Any]:
+    """The plan as `pulumi preview --json` would print it for a stack that does not exist yet."""
+    steps = []
+    for state in _states(plan):
+        op = "import" if state.get("importID") else "create"
+        step: dict[str, Any] = {"op": op, "urn": state["urn"], "newState": state}
+        if "provider" in state:
+            step["provider"] = state["provider"]
+        steps.append(step)
+    summary: dict[str, int] = {}
+    for step in steps:
+        summary[step["op"]] = summary.get(step["op"], 0) + 1
+    return {"steps": steps, "changeSummary": summary, "diagnostics": []}
+
+
+def write(plan: Plan, preview_plan: Plan, out_dir: Path) -> tuple[Path, Path]:
+    """Write `stack.json` (normal run) and `preview.json` (preview-style run) for one env."""
+    env_dir = out_dir / plan.env
+    env_dir.mkdir(parents=True, exist_ok=True)
+    stack_file = env_dir / "stack.json"
+    preview_file = env_dir / "preview.json"
+    stack_file.write_text(json.dumps(stack_export(plan), indent=2, sort_keys=True) + "\n")
+    preview_file.write_text(json.dumps(preview_json(preview_plan), indent=2, sort_keys=True) + "\n")
+    return stack_file, preview_file

@@ -1,0 +1,99 @@
+"""Run the program for one environment under the mock runtime and return its resource graph."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from configtrail import settings as settings_module
+from configtrail.plan.capture import CapturedResource, CapturingMonitor, _plain
+from configtrail.plan.mocks import AwsLikeMocks
+from configtrail.settings import Settings
+
+PROJECT = "configtrail"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+ENVIRONMENTS = REPO_ROOT / "environments"
+
+
+@dataclass
+class Plan:
+    """What one offline run registered."""
+
+    env: str
+    preview: bool
+    settings: Settings
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+
+    def by_type(self, type_token: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+
+def environment_names(directory: Path = ENVIRONMENTS) -> list[str]:
+    """Environments in promotion order where known (dev, staging, prod), then any others."""
+    found = [p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml")]
+    order = {"dev": 0, "staging": 1, "prod": 2}
+    return sorted(found, key=lambda name: (order.get(name, 3), name))
+
+
+def stack_path(env: str, directory: Path = ENVIRONMENTS) -> Path:
+    return directory / f"Pulumi.{env}.yaml"
+
+
+def load_settings(env: str, directory: Path = ENVIRONMENTS) -> tuple[Settings, dict[str, Any]]:
+    """Validated settings and the raw stack config (as the engine would pass it)."""
+    path = stack_path(env, directory)
+    try:
+        shown = path.relative_to(REPO_ROOT)
+    except ValueError:
+        shown = path
+    raw = settings_module.read_stack_file(path)
+    return settings_module.from_config(raw, str(shown)), raw
+
+
+def run(env: str, preview: bool = False, directory: Path = ENVIRONMENTS) -> Plan:
+    """Validate the environment, then register the whole program against the mocks.
+
+    Raises SettingsError before anything is registered when the settings are bad.
+    """
+    from configtrail.stack import program
+
+    settings, raw = load_settings(env, directory)
+    mocks = AwsLikeMocks(home_region=settings.home_region, preview=preview)
+    monitor = CapturingMonitor(mocks)
+    # The engine hands structured config values to the program as JSON text.
+    set_all_config(
+        {key: value if isinstance(value, str) else json.dumps(value) for key, value in raw.items()}
+    )
+    pulumi_mocks.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=env,
+        preview=preview,
+        monitor=monitor,
+        logger=logging.getLogger("configtrail.plan"),
+    )
+    outputs: dict[str, Any] = {}
+
+    def program_body():
+        nonlocal outputs
+        exported = program.build(settings, env)
+        return pulumi.Output.from_input(exported).apply(outputs.update)
+
+    _sync_await(run_pulumi_func(lambda: _sync_await(program_body().future())))
+    return Plan(
+        env=env,
+        preview=preview,
+        settings=settings,
+        resources=monitor.captured,
+        outputs=_plain(outputs),
+    )

@@ -1,0 +1,438 @@
+"""Typed, validated settings for one environment (one Pulumi stack).
+
+Settings come from the stack file `environments/Pulumi.<env>.yaml`: the `configtrail:` keys and
+`aws:region` (the home region, where the archive lives). Every bad value stops the run before any
+resource is registered, with one message per problem naming the stack file, the key, the value and
+what is allowed. Defaults are the secure, history-preserving choice; an environment weakens a
+setting only by writing it down.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from configtrail import catalog
+
+NAMESPACE = "configtrail"
+REQUIRED_TAGS = ("owner", "environment", "ai-system", "data-classification")
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 2557
+# S3 refuses a transition to STANDARD_IA before 30 days; Glacier Instant Retrieval has no minimum,
+# but the same floor keeps recently delivered history in the cheap-to-read class.
+MIN_TRANSITION_DAYS = 30
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+
+
+class SettingsError(Exception):
+    """Bad settings: one line per problem, each naming file, key, value and what is allowed."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class Settings(BaseModel):
+    """Everything one environment chooses. Field descriptions double as the settings reference."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+    )
+
+    home_region: str = Field(
+        description="Region of the archive bucket, KMS key and SNS topic; read from `aws:region`."
+    )
+    regions: list[str] = Field(
+        default_factory=list,
+        description="Regions to record (must include the home region). Default: the home region.",
+    )
+    recording_profile: Literal["ai-systems", "all"] = Field(
+        "ai-systems",
+        description="`ai-systems`: the AI/ML and supporting types; `all`: every supported type.",
+    )
+    extra_resource_types: list[str] = Field(
+        default_factory=list,
+        description="More types to record with the `ai-systems` profile (checked against botocore).",
+    )
+    recording_frequency: Literal["CONTINUOUS", "DAILY"] = Field(
+        "CONTINUOUS", description="Default recording frequency."
+    )
+    daily_resource_types: list[str] = Field(
+        default_factory=lambda: list(catalog.churny_resource_types()),
+        description="Types recorded DAILY when the default frequency is CONTINUOUS (cost control).",
+    )
+    recorder_role: Literal["service-linked", "custom"] = Field(
+        "service-linked",
+        description="`service-linked`: AWSServiceRoleForConfig (Security Hub Config.1); "
+        "`custom`: a role trusting only config.amazonaws.com.",
+    )
+    service_linked_role: Literal["create", "existing"] = Field(
+        "create",
+        description="`create` the service-linked role, or use the one that already exists in the "
+        "account (`existing`; AWS allows only one).",
+    )
+    delivery_frequency: str = Field(
+        "Six_Hours", description="How often Config delivers snapshots to the archive."
+    )
+    rule_frequency: str = Field(
+        "TwentyFour_Hours", description="How often periodic managed rules are evaluated."
+    )
+    key_prefix: str = Field("configtrail", description="Key prefix of deliveries in the archive.")
+    retention_days: int = Field(
+        MAX_RETENTION_DAYS, description="Days AWS Config keeps history itself (30-2557)."
+    )
+    archive_encryption: Literal["sse-s3", "kms"] = Field(
+        "sse-s3", description="`kms` creates a rotating customer key that Config may use."
+    )
+    archive_protect: bool = Field(
+        True, description="Pulumi `protect` and `retainOnDelete` on the archive and vault."
+    )
+    archive_transition_days: int | None = Field(
+        90, description="Days before history moves to Glacier Instant Retrieval; null: never."
+    )
+    archive_expiration_days: int | None = Field(
+        None, description="Days before archived history expires; null (default): never."
+    )
+    vault: bool = Field(
+        False, description="Replicate the archive into a write-once (Object Lock) vault bucket."
+    )
+    vault_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "COMPLIANCE", description="Object Lock mode of the vault."
+    )
+    vault_retention_days: int | None = Field(
+        None, description="Object Lock retention of the vault; default: retentionDays."
+    )
+    vault_region: str | None = Field(
+        None, description="Region of the vault (cross-region copy); default: the home region."
+    )
+    notifications: bool = Field(
+        False, description="Create an encrypted SNS topic for Config notifications."
+    )
+    rules: list[str] = Field(
+        default_factory=list,
+        description="Managed-rule packs (sagemaker, data-stores, supporting) or rule identifiers.",
+    )
+    exclude_rules: list[str] = Field(
+        default_factory=list, description="Rule identifiers to leave out of the selected packs."
+    )
+    existing_recorder: Literal["create", "adopt", "skip"] = Field(
+        "create",
+        description="`adopt` imports an existing recorder and channel (by name); `skip` leaves "
+        "them to whoever manages them (Control Tower, LZA).",
+    )
+    recorder_name: str = Field(
+        "configtrail", description="Name of the recorder and delivery channel this stack creates."
+    )
+    existing_recorder_name: str = Field(
+        "default", description="Name of the recorder to adopt (`existingRecorder: adopt`)."
+    )
+    existing_delivery_channel_name: str = Field(
+        "default", description="Name of the delivery channel to adopt."
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags on every resource; owner, environment, ai-system and "
+        "data-classification are required.",
+    )
+
+    # --- single-value checks -------------------------------------------------------------------
+
+    @field_validator("home_region", "vault_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is not None and value not in catalog.config_regions():
+            raise ValueError(_not_allowed("an AWS region where Config is offered", value))
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value not in catalog.config_regions():
+                raise ValueError(_not_allowed("an AWS region where Config is offered", value))
+        if len(set(values)) != len(values):
+            raise ValueError("lists a region twice")
+        return values
+
+    @field_validator("extra_resource_types", "daily_resource_types")
+    @classmethod
+    def _recordable_types(cls, values: list[str]) -> list[str]:
+        recordable = catalog.recordable_resource_types()
+        for value in values:
+            if value not in recordable:
+                hint = _did_you_mean(value, recordable)
+                raise ValueError(
+                    f"{value!r} is not a resource type AWS Config can record "
+                    f"(botocore's Config ResourceType list){hint}"
+                )
+        return values
+
+    @field_validator("delivery_frequency", "rule_frequency")
+    @classmethod
+    def _frequency(cls, value: str) -> str:
+        allowed = catalog.execution_frequencies()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}{_did_you_mean(value, allowed)}")
+        return value
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _KEY_PREFIX.match(value) or "AWSLogs" in value:
+            raise ValueError(
+                "must be S3 key segments of letters, digits and !_.*'()- separated by single "
+                "'/', with no leading or trailing '/' and without 'AWSLogs'"
+            )
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if not MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS:
+            raise ValueError(f"must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days")
+        return value
+
+    @field_validator("archive_transition_days")
+    @classmethod
+    def _transition(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_TRANSITION_DAYS:
+            raise ValueError(f"must be at least {MIN_TRANSITION_DAYS} days, or null for never")
+        return value
+
+    @field_validator("vault_retention_days")
+    @classmethod
+    def _vault_retention(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 36500:
+            raise ValueError("must be between 1 and 36500 days (S3 Object Lock)")
+        return value
+
+    @field_validator("recorder_name", "existing_recorder_name", "existing_delivery_channel_name")
+    @classmethod
+    def _resource_name(cls, value: str) -> str:
+        if not _RESOURCE_NAME.match(value):
+            raise ValueError("must be 1-256 letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("rules", "exclude_rules")
+    @classmethod
+    def _known_rules(cls, values: list[str], info) -> list[str]:
+        identifiers = catalog.rules_by_identifier()
+        allowed = set(identifiers)
+        if info.field_name == "rules":
+            allowed |= set(catalog.rule_packs())
+        for value in values:
+            if value not in allowed:
+                raise ValueError(
+                    f"{value!r} is not "
+                    + ("a rule pack or " if info.field_name == "rules" else "")
+                    + "a rule identifier in src/configtrail/data/managed_rules.yaml"
+                    + _did_you_mean(value, allowed)
+                )
+        return values
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        missing = [key for key in REQUIRED_TAGS if not str(tags.get(key, "")).strip()]
+        if missing:
+            raise ValueError(
+                f"required tag(s) missing or empty: {', '.join(missing)} "
+                f"(every environment must set {', '.join(REQUIRED_TAGS)})"
+            )
+        for key, value in tags.items():
+            if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} is not a valid AWS tag key")
+            if len(str(value)) > 256:
+                raise ValueError(f"tag {key!r} is longer than 256 characters")
+        return {key: str(value) for key, value in tags.items()}
+
+    # --- cross-field checks --------------------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if not self.regions:
+            object.__setattr__(self, "regions", [self.home_region])
+        elif self.home_region not in self.regions:
+            raise ValueError(
+                f"regions {self.regions} must include the home region {self.home_region!r} "
+                "(aws:region), where the archive and the global resource types are recorded"
+            )
+        expiry = self.archive_expiration_days
+        if expiry is not None and expiry < self.retention_days:
+            raise ValueError(
+                f"archiveExpirationDays ({expiry}) must be at least retentionDays "
+                f"({self.retention_days}): the archive may never lose history before Config does"
+            )
+        if (
+            expiry is not None
+            and self.archive_transition_days is not None
+            and expiry <= self.archive_transition_days
+        ):
+            raise ValueError(
+                f"archiveExpirationDays ({expiry}) must be later than archiveTransitionDays "
+                f"({self.archive_transition_days})"
+            )
+        if self.recording_profile == "all" and self.extra_resource_types:
+            raise ValueError(
+                "extraResourceTypes only applies to recordingProfile 'ai-systems' "
+                "('all' already records every supported type)"
+            )
+        return self
+
+    # --- derived values ------------------------------------------------------------------------
+
+    @property
+    def other_regions(self) -> list[str]:
+        return [region for region in self.regions if region != self.home_region]
+
+    @property
+    def effective_vault_retention_days(self) -> int:
+        return self.vault_retention_days or self.retention_days
+
+    @property
+    def effective_vault_region(self) -> str:
+        return self.vault_region or self.home_region
+
+    @property
+    def protect_archive(self) -> bool:
+        return self.archive_protect
+
+    def selected_rules(self) -> list[catalog.ManagedRule]:
+        """Catalog rules chosen by `rules` (packs or identifiers) minus `excludeRules`."""
+        chosen = set(self.rules)
+        excluded = set(self.exclude_rules)
+        return [
+            rule
+            for rule in catalog.managed_rules()
+            if (rule.pack in chosen or rule.identifier in chosen) and rule.identifier not in excluded
+        ]
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _not_allowed(what: str, value: Any) -> str:
+    return f"{value!r} is not {what}"
+
+
+def _did_you_mean(value: str, choices) -> str:
+    close = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _field_aliases() -> dict[str, str]:
+    """camelCase key -> field name, for every key a stack file may set (home_region excluded)."""
+    return {
+        field.alias or name: name
+        for name, field in Settings.model_fields.items()
+        if name != "home_region"
+    }
+
+
+def settings_keys() -> list[str]:
+    """Every `configtrail:` key a stack file may set."""
+    return sorted(_field_aliases())
+
+
+def parse_config_value(raw: Any) -> Any:
+    """Decode a config value the way the Pulumi engine hands it to a program: structured values
+    (lists, maps, booleans, numbers) arrive as JSON text, plain strings as themselves."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def from_config(config: dict[str, Any], source: str) -> Settings:
+    """Build settings from a flat stack-config mapping (`namespace:key` -> value).
+
+    `source` names the stack file in every message. Keys of other namespaces (aws:, pulumi:) are
+    not ours to police, except `aws:region`, which is required.
+    """
+    problems: list[str] = []
+    aliases = _field_aliases()
+    values: dict[str, Any] = {}
+    for full_key, raw in config.items():
+        namespace, _, key = full_key.rpartition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key not in aliases:
+            hint = _did_you_mean(key, aliases)
+            problems.append(
+                f"{source}: {full_key}: unknown setting{hint}; "
+                f"allowed keys: {', '.join(sorted(aliases))}"
+            )
+            continue
+        values[key] = parse_config_value(raw)
+
+    region = config.get("aws:region")
+    if region in (None, ""):
+        problems.append(f"{source}: aws:region: missing; set the home region, e.g. us-east-1")
+    else:
+        values["homeRegion"] = parse_config_value(region)
+    if problems:
+        raise SettingsError(problems)
+
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, values, source)) from None
+
+
+def _describe(error: ValidationError, values: dict[str, Any], source: str) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        location = [str(part) for part in item["loc"]]
+        top = location[0] if location else ""
+        key = "aws:region" if top == "homeRegion" else f"{NAMESPACE}:{top}" if top else NAMESPACE
+        if len(location) > 1:
+            key += "[" + "][".join(location[1:]) + "]"
+        message = item["msg"].removeprefix("Value error, ")
+        if top:
+            shown = values.get(top, item.get("input"))
+            problems.append(f"{source}: {key} = {json.dumps(shown, default=str)}: {message}")
+        else:
+            problems.append(f"{source}: {message}")
+    return problems
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a Pulumi stack file, with bare keys put in our namespace.
+
+    Raises SettingsError (never a traceback) for a missing file, bad YAML or a wrong shape.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError([f"{path}: no such stack file"]) from None
+    except yaml.YAMLError as error:
+        raise SettingsError([f"{path}: not valid YAML: {error}"]) from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise SettingsError([f"{path}: a stack file must be a mapping with a 'config:' key"])
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise SettingsError([f"{path}: config: must be a mapping of 'namespace:key: value'"])
+    return {
+        (key if ":" in str(key) else f"{NAMESPACE}:{key}"): value for key, value in config.items()
+    }
+
+
+def load(path: Path) -> Settings:
+    """Read and validate one stack file."""
+    return from_config(read_stack_file(path), str(path))

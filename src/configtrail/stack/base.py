@@ -1,0 +1,43 @@
+"""What every component shares: the account it deploys into, and how children are attached."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+PROJECT_TYPE_PREFIX = "configtrail"
+
+
+@dataclass(frozen=True)
+class Account:
+    """The AWS account and partition the stack deploys into (resolved by the provider)."""
+
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[str]
+
+
+def child(
+    parent: pulumi.Resource,
+    *,
+    depends_on: list[pulumi.Resource] | None = None,
+    protect: bool = False,
+    import_id: str | None = None,
+) -> pulumi.ResourceOptions:
+    """Options for a component's child. `protect` also sets `retain_on_delete`: a protected
+    history resource must survive both `pulumi destroy` and a merge that drops it from code."""
+    return pulumi.ResourceOptions(
+        parent=parent,
+        depends_on=depends_on or [],
+        protect=protect,
+        retain_on_delete=protect or None,
+        import_=import_id,
+    )
+
+
+def json_policy(*values: Any, build: Callable[..., dict]) -> pulumi.Output[str]:
+    """`build(*resolved values)` as canonical JSON (sorted keys, so diffs stay quiet)."""
+    return pulumi.Output.all(*values).apply(lambda v: json.dumps(build(*v), sort_keys=True))

@@ -1,0 +1,224 @@
+"""The ConfigTrail stack: wires the components together for one environment.
+
+`build()` is what both the real Pulumi program (`infra/__main__.py`) and the offline plan run, so
+the offline plan shows exactly the graph a real `pulumi preview` would register.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from configtrail import settings as settings_module
+from configtrail.settings import Settings
+from configtrail.stack import scope
+from configtrail.stack.archive import (
+    ArchiveBucket,
+    ArchiveBucketArgs,
+    ConfigKey,
+    ConfigKeyArgs,
+    HistoryVault,
+    HistoryVaultArgs,
+)
+from configtrail.stack.base import Account
+from configtrail.stack.notifications import NotificationTopic, NotificationTopicArgs
+from configtrail.stack.recorder import RegionalRecorder, RegionalRecorderArgs
+from configtrail.stack.role import RecorderRole, RecorderRoleArgs
+from configtrail.stack.rules import ManagedRules, ManagedRulesArgs
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parents[3] / "environments"
+
+
+def build(settings: Settings, stack: str) -> dict[str, Any]:
+    """Register every resource of the stack; return the stack outputs."""
+    provider = aws.Provider(
+        "aws",
+        region=settings.home_region,
+        default_tags={"tags": settings.tags},
+    )
+    opts = pulumi.ResourceOptions(provider=provider)
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
+    partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(provider=provider))
+    account = Account(account_id=identity.account_id, partition=partition.partition)
+    prefix = f"configtrail-{stack}"
+    protect = settings.protect_archive
+    home = settings.home_region
+
+    # --- keys: one per region that needs one (archive in the home region; topics anywhere) ---
+    keys: dict[str, ConfigKey] = {}
+    key_regions = set()
+    if settings.archive_encryption == "kms":
+        key_regions.add(home)
+        if settings.vault:
+            key_regions.add(settings.effective_vault_region)
+    if settings.notifications:
+        key_regions.update(settings.regions)
+    for region in sorted(key_regions):
+        keys[region] = ConfigKey(
+            f"key-{region}",
+            ConfigKeyArgs(region=region, alias=f"{prefix}-{region}", account=account,
+                          protect=protect),
+            opts,
+        )
+    archive_key_arn = keys[home].arn if settings.archive_encryption == "kms" else None
+
+    # --- the history store ---
+    archive = ArchiveBucket(
+        "archive",
+        ArchiveBucketArgs(
+            bucket_name=pulumi.Output.concat(prefix, "-archive-", account.account_id, "-", home),
+            region=home,
+            account=account,
+            kms_key_arn=archive_key_arn,
+            protect=protect,
+            key_prefix=settings.key_prefix,
+            transition_days=settings.archive_transition_days,
+            expiration_days=settings.archive_expiration_days,
+        ),
+        opts,
+    )
+    vault = None
+    if settings.vault:
+        vault_region = settings.effective_vault_region
+        vault = HistoryVault(
+            "vault",
+            HistoryVaultArgs(
+                bucket_name=pulumi.Output.concat(
+                    prefix, "-vault-", account.account_id, "-", vault_region
+                ),
+                region=vault_region,
+                account=account,
+                kms_key_arn=keys[vault_region].arn if archive_key_arn is not None else None,
+                protect=protect,
+                source=archive,
+                source_kms_key_arn=archive_key_arn,
+                lock_mode=settings.vault_lock_mode,
+                retention_days=settings.effective_vault_retention_days,
+                role_name=f"{prefix}-vault-replication",
+            ),
+            opts,
+        )
+
+    # --- notifications ---
+    topics: dict[str, NotificationTopic] = {}
+    if settings.notifications:
+        for region in settings.regions:
+            topics[region] = NotificationTopic(
+                f"notifications-{region}",
+                NotificationTopicArgs(
+                    topic_name=f"{prefix}-notifications",
+                    region=region,
+                    account=account,
+                    kms_key_arn=keys[region].arn,
+                ),
+                opts,
+            )
+
+    # --- recording, per region ---
+    role = None
+    if settings.existing_recorder != "skip":
+        role = RecorderRole(
+            "recorder-role",
+            RecorderRoleArgs(
+                mode=settings.recorder_role,
+                service_linked_role=settings.service_linked_role,
+                role_name=f"{prefix}-recorder",
+                account=account,
+                archive_arn=archive.arn,
+                key_prefix=settings.key_prefix,
+                kms_key_arn=archive_key_arn,
+                topic_arns=[topic.arn for topic in topics.values()],
+            ),
+            opts,
+        )
+    adopting = settings.existing_recorder == "adopt"
+    recorders: dict[str, RegionalRecorder] = {}
+    rule_names: dict[str, list[str]] = {}
+    selected_rules = settings.selected_rules()
+    for region in settings.regions:
+        is_home = region == home
+        recorder = RegionalRecorder(
+            f"recording-{region}",
+            RegionalRecorderArgs(
+                region=region,
+                existing=settings.existing_recorder,
+                recorder_name=(
+                    settings.existing_recorder_name if adopting else settings.recorder_name
+                ),
+                channel_name=(
+                    settings.existing_delivery_channel_name
+                    if adopting
+                    else settings.recorder_name
+                ),
+                role_arn=role.arn if role is not None else "",
+                recording_group=scope.recording_group(settings, is_home),
+                recording_mode=scope.recording_mode(settings, is_home),
+                bucket_name=archive.name,
+                key_prefix=settings.key_prefix,
+                delivery_frequency=settings.delivery_frequency,
+                retention_days=settings.retention_days,
+                kms_key_arn=archive_key_arn,
+                sns_topic_arn=topics[region].arn if region in topics else None,
+                delivery_ready=[archive.policy] + ([keys[home]] if archive_key_arn else []),
+            ),
+            opts,
+        )
+        recorders[region] = recorder
+        regional_rules = [rule for rule in selected_rules if is_home or not rule.home_region_only]
+        if regional_rules:
+            rules = ManagedRules(
+                f"rules-{region}",
+                ManagedRulesArgs(
+                    region=region,
+                    rules=regional_rules,
+                    periodic_frequency=settings.rule_frequency,
+                    after=[recorder.status] if recorder.status is not None else [],
+                ),
+                opts,
+            )
+            rule_names[region] = rules.names
+
+    outputs: dict[str, Any] = {
+        "archiveBucketName": archive.name,
+        "archiveBucketArn": archive.arn,
+        "recorderNames": {region: r.recorder_name for region, r in recorders.items()},
+        "regions": settings.regions,
+        "homeRegion": home,
+        "configRules": rule_names,
+    }
+    if role is not None:
+        outputs["recorderRoleArn"] = role.arn
+    if keys:
+        outputs["kmsKeyArns"] = {region: key.arn for region, key in keys.items()}
+    if topics:
+        outputs["snsTopicArns"] = {region: topic.arn for region, topic in topics.items()}
+    if vault is not None:
+        outputs["vaultBucketName"] = vault.name
+        outputs["vaultBucketArn"] = vault.arn
+    return outputs
+
+
+def stack_file(stack: str) -> Path:
+    """The stack file of a stack name; a qualified name (org/project/env) uses its last part."""
+    return ENVIRONMENTS_DIR / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
+
+
+def settings_from_runtime() -> Settings:
+    """Settings from the config the Pulumi engine passes to the program."""
+    stack = pulumi.get_stack()
+    from pulumi.runtime import config as runtime_config
+
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    path = stack_file(stack)
+    source = str(path.relative_to(ENVIRONMENTS_DIR.parent)) if path.exists() else f"stack {stack}"
+    return settings_module.from_config(raw, source)
+
+
+def main() -> None:
+    """Entry point of the real program: validate, then register and export."""
+    settings = settings_from_runtime()
+    for key, value in build(settings, pulumi.get_stack()).items():
+        pulumi.export(key, value)
