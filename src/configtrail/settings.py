@@ -266,14 +266,16 @@ class Settings(BaseModel):
             object.__setattr__(self, "regions", [self.home_region])
         elif self.home_region not in self.regions:
             raise ValueError(
-                f"regions {self.regions} must include the home region {self.home_region!r} "
-                "(aws:region), where the archive and the global resource types are recorded"
+                f"configtrail:regions = {json.dumps(self.regions)}: must include the home region "
+                f"{self.home_region!r} (aws:region), where the archive and the global resource "
+                "types are recorded"
             )
         expiry = self.archive_expiration_days
         if expiry is not None and expiry < self.retention_days:
             raise ValueError(
-                f"archiveExpirationDays ({expiry}) must be at least retentionDays "
-                f"({self.retention_days}): the archive may never lose history before Config does"
+                f"configtrail:archiveExpirationDays = {expiry}: must be at least "
+                f"configtrail:retentionDays ({self.retention_days}); the archive may never lose "
+                "history before Config does"
             )
         if (
             expiry is not None
@@ -281,13 +283,13 @@ class Settings(BaseModel):
             and expiry <= self.archive_transition_days
         ):
             raise ValueError(
-                f"archiveExpirationDays ({expiry}) must be later than archiveTransitionDays "
-                f"({self.archive_transition_days})"
+                f"configtrail:archiveExpirationDays = {expiry}: must be later than "
+                f"configtrail:archiveTransitionDays ({self.archive_transition_days})"
             )
         if self.recording_profile == "all" and self.extra_resource_types:
             raise ValueError(
-                "extraResourceTypes only applies to recordingProfile 'ai-systems' "
-                "('all' already records every supported type)"
+                f"configtrail:extraResourceTypes = {json.dumps(self.extra_resource_types)}: only "
+                "applies to recordingProfile 'ai-systems' ('all' already records every type)"
             )
         return self
 

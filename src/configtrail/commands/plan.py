@@ -74,10 +74,19 @@ def run(args: argparse.Namespace) -> int:
             problems.extend(error.problems)
     if problems:
         raise SettingsError(problems)
+    summary = ["## Offline plan", "", "| environment | resources | regions | profile | retention "
+               "| protected | files |", "|---|---|---|---|---|---|---|"]
     for env in envs:
         normal = runner.run(env, preview=False, directory=args.environments_dir)
         preview = runner.run(env, preview=True, directory=args.environments_dir)
         stack_file, preview_file = export.write(normal, preview, args.out)
+        s = normal.settings
+        summary.append(
+            f"| {env} | {sum(r.custom for r in normal.resources)} | {', '.join(s.regions)} "
+            f"| {s.recording_profile} | {s.retention_days} days "
+            f"| {'yes' if s.archive_protect else '**no**'} "
+            f"| `{_shown(stack_file)}`, `{_shown(preview_file)}` |"
+        )
         if args.quiet:
             console.print(
                 f"plan {env}: {sum(r.custom for r in normal.resources)} resources -> "
@@ -86,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             render.render(preview if args.preview else normal, console)
             console.print(f"wrote {_shown(stack_file)} and {_shown(preview_file)}\n")
+    summary_file = args.out / "summary" / "plan.md"
+    summary_file.parent.mkdir(parents=True, exist_ok=True)
+    summary_file.write_text("\n".join(summary) + "\n")
     return 0
 
 

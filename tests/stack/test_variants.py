@@ -1,0 +1,138 @@
+"""Choices an environment can make beyond the three shipped ones: adopting or skipping an existing
+recorder, a custom recorder role, the existing service-linked role, expiry. Each runs the real
+program through the offline plan (Pulumi mock runtime with AWS-like stand-in mocks)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from configtrail.plan import export, runner
+from configtrail.plan.mocks import ACCOUNT_ID
+from tests.stack.helpers import by_region, one, policy_document, statement
+
+BASE = {
+    "aws:region": "eu-west-1",
+    "configtrail:regions": ["eu-west-1", "eu-central-1"],
+    "configtrail:rules": ["supporting"],
+    "configtrail:tags": {
+        "owner": "ml", "environment": "variant", "ai-system": "llm-gateway",
+        "data-classification": "restricted",
+    },
+}
+
+
+@pytest.fixture
+def plan_with(tmp_path):
+    def run(**overrides):
+        config = {**BASE, **{f"configtrail:{k}": v for k, v in overrides.items()}}
+        (tmp_path / "Pulumi.variant.yaml").write_text(yaml.safe_dump({"config": config}))
+        return runner.run("variant", directory=tmp_path)
+
+    return run
+
+
+def test_adopting_an_existing_recorder_imports_recorder_channel_and_status(plan_with):
+    plan = plan_with(existingRecorder="adopt", existingRecorderName="default",
+                     existingDeliveryChannelName="ct-channel")
+    for region in ("eu-west-1", "eu-central-1"):
+        recorder = by_region(plan, "aws:cfg/recorder:Recorder")[region]
+        channel = by_region(plan, "aws:cfg/deliveryChannel:DeliveryChannel")[region]
+        status = by_region(plan, "aws:cfg/recorderStatus:RecorderStatus")[region]
+        assert (recorder.import_id, recorder.inputs["name"]) == ("default", "default")
+        assert (channel.import_id, channel.inputs["name"]) == ("ct-channel", "ct-channel")
+        assert status.import_id == "default"
+    preview = export.preview_json(plan)
+    ops = {step["newState"]["type"]: step["op"] for step in preview["steps"]}
+    assert ops["aws:cfg/recorder:Recorder"] == "import"
+    assert ops["aws:s3/bucket:Bucket"] == "create"
+
+
+def test_skipping_the_recorder_keeps_archive_retention_and_rules_only(plan_with):
+    plan = plan_with(existingRecorder="skip")
+    types = {r.type for r in plan.resources}
+    for absent in ("aws:cfg/recorder:Recorder", "aws:cfg/deliveryChannel:DeliveryChannel",
+                   "aws:cfg/recorderStatus:RecorderStatus",
+                   "aws:iam/serviceLinkedRole:ServiceLinkedRole"):
+        assert absent not in types
+    assert len(plan.by_type("aws:cfg/retentionConfiguration:RetentionConfiguration")) == 2
+    assert plan.by_type("aws:cfg/rule:Rule")
+    assert "recorderRoleArn" not in plan.outputs
+    assert plan.outputs["recorderNames"] == {"eu-west-1": "configtrail",
+                                             "eu-central-1": "configtrail"}
+
+
+def test_custom_role_trusts_only_this_accounts_config_and_writes_only_the_prefix(plan_with):
+    plan = plan_with(recorderRole="custom", archiveEncryption="kms", notifications=True)
+    role = one(plan, "aws:iam/role:Role")
+    trust = policy_document(role, "assumeRolePolicy")
+    (grant,) = trust["Statement"]
+    assert grant["Principal"] == {"Service": "config.amazonaws.com"}
+    assert grant["Condition"] == {"StringEquals": {"AWS:SourceAccount": ACCOUNT_ID}}
+    attachment = one(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+    inline = policy_document(one(plan, "aws:iam/rolePolicy:RolePolicy"))
+    bucket_arn = one(plan, "aws:s3/bucket:Bucket", "archive").outputs["arn"]
+    deliver = statement(inline, "DeliverToArchive")
+    assert deliver["Resource"] == f"{bucket_arn}/configtrail/AWSLogs/{ACCOUNT_ID}/Config/*"
+    key_arn = by_region(plan, "aws:kms/key:Key")["eu-west-1"].outputs["arn"]
+    assert statement(inline, "UseArchiveKey")["Resource"] == key_arn
+    topics = sorted(t.outputs["arn"] for t in plan.by_type("aws:sns/topic:Topic"))
+    assert statement(inline, "PublishNotifications")["Resource"] == topics
+    role_arn = role.outputs["arn"]
+    assert {r.inputs["roleArn"] for r in plan.by_type("aws:cfg/recorder:Recorder")} == {role_arn}
+    assert not plan.by_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+
+
+def test_existing_service_linked_role_is_referenced_not_created(plan_with):
+    plan = plan_with(serviceLinkedRole="existing")
+    assert not plan.by_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+    expected = (f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/"
+                "AWSServiceRoleForConfig")
+    assert {r.inputs["roleArn"] for r in plan.by_type("aws:cfg/recorder:Recorder")} == {expected}
+
+
+def test_expiry_when_chosen_is_never_before_retention(plan_with):
+    plan = plan_with(retentionDays=400, archiveExpirationDays=2000, archiveTransitionDays=None)
+    (rule,) = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+                  ).inputs["rules"]
+    assert rule["expiration"] == {"days": 2000}
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 2000}
+    assert "transitions" not in rule
+
+
+def test_extra_types_join_the_ai_profile_and_global_types_stay_home(plan_with):
+    plan = plan_with(extraResourceTypes=["AWS::DynamoDB::Table", "AWS::IAM::User"])
+    recorders = by_region(plan, "aws:cfg/recorder:Recorder")
+    home = recorders["eu-west-1"].inputs["recordingGroup"]["resourceTypes"]
+    other = recorders["eu-central-1"].inputs["recordingGroup"]["resourceTypes"]
+    assert "AWS::DynamoDB::Table" in home and "AWS::DynamoDB::Table" in other
+    assert "AWS::IAM::User" in home and "AWS::IAM::User" not in other
+    assert "AWS::IAM::Role" in home and "AWS::IAM::Role" not in other
+
+
+def test_stack_export_has_the_shape_of_pulumi_stack_export(plan_with):
+    plan = plan_with()
+    document = json.loads(json.dumps(export.stack_export(plan)))
+    assert document["version"] == 3
+    resources = document["deployment"]["resources"]
+    stack = resources[0]
+    assert stack["type"] == "pulumi:pulumi:Stack"
+    assert stack["urn"] == "urn:pulumi:variant::configtrail::pulumi:pulumi:Stack::configtrail-variant"
+    assert stack["outputs"]["archiveBucketName"].startswith("configtrail-variant-archive-")
+    bucket = next(r for r in resources if r["type"] == "aws:s3/bucket:Bucket")
+    assert bucket["urn"] == (
+        "urn:pulumi:variant::configtrail::configtrail:archive:ArchiveBucket$aws:s3/bucket:Bucket"
+        "::archive"
+    )
+    assert bucket["parent"].endswith("::configtrail:archive:ArchiveBucket::archive")
+    assert bucket["protect"] is True and bucket["retainOnDelete"] is True
+    assert bucket["id"] == bucket["inputs"]["bucket"]
+    assert bucket["provider"].startswith("urn:pulumi:variant::configtrail::pulumi:providers:aws")
+    component = next(r for r in resources if r["urn"] == bucket["parent"])
+    assert component["custom"] is False and component["parent"] == stack["urn"]
+    channel = next(r for r in resources if r["type"] == "aws:cfg/deliveryChannel:DeliveryChannel")
+    assert any(u.endswith("::archive-policy") for u in channel["dependencies"])
+    assert channel["propertyDependencies"]["s3BucketName"] == [bucket["urn"]]
