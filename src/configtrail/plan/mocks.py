@@ -111,6 +111,9 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             }
         if typ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
             return {"arn": physical, "name": physical.rsplit("/", 1)[-1]}
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", "")).removeprefix("https://")
+            return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
         if typ == "aws:cfg/rule:Rule":
             return {
                 "arn": self._arn("config", inputs, f"config-rule/{_digest(physical, length=6)}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,16 +69,47 @@ def run(env: str, preview: bool = False, directory: Path = ENVIRONMENTS) -> Plan
     from configtrail.stack import program
 
     settings, raw = load_settings(env, directory)
-    mocks = AwsLikeMocks(home_region=settings.home_region, preview=preview)
+    resources, outputs = register(
+        lambda: program.build(settings, env),
+        project=PROJECT,
+        stack=env,
+        config=raw,
+        home_region=settings.home_region,
+        preview=preview,
+    )
+    return Plan(
+        env=env,
+        preview=preview,
+        settings=settings,
+        resources=resources,
+        outputs=outputs,
+    )
+
+
+def register(
+    build: Callable[[], dict[str, Any]],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, Any],
+    home_region: str,
+    preview: bool,
+) -> tuple[list[CapturedResource], dict[str, Any]]:
+    """Run `build` (which registers resources and returns the stack outputs) against the mocks.
+
+    Shared by every Pulumi project in the repository (the stack and the bootstrap project), so
+    their offline plans go through the same mock runtime and capture.
+    """
+    mocks = AwsLikeMocks(home_region=home_region, preview=preview)
     monitor = CapturingMonitor(mocks)
     # The engine hands structured config values to the program as JSON text.
     set_all_config(
-        {key: value if isinstance(value, str) else json.dumps(value) for key, value in raw.items()}
+        {key: v if isinstance(v, str) else json.dumps(v) for key, v in config.items()}
     )
     pulumi_mocks.set_mocks(
         mocks,
-        project=PROJECT,
-        stack=env,
+        project=project,
+        stack=stack,
         preview=preview,
         monitor=monitor,
         logger=logging.getLogger("configtrail.plan"),
@@ -85,15 +117,8 @@ def run(env: str, preview: bool = False, directory: Path = ENVIRONMENTS) -> Plan
     outputs: dict[str, Any] = {}
 
     def program_body():
-        nonlocal outputs
-        exported = program.build(settings, env)
+        exported = build()
         return pulumi.Output.from_input(exported).apply(outputs.update)
 
     _sync_await(run_pulumi_func(lambda: _sync_await(program_body().future())))
-    return Plan(
-        env=env,
-        preview=preview,
-        settings=settings,
-        resources=monitor.captured,
-        outputs=_plain(outputs),
-    )
+    return monitor.captured, _plain(outputs)
