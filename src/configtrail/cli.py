@@ -19,9 +19,9 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrations() -> list[Register]:
-    from configtrail.commands import plan
+    from configtrail.commands import history, plan
 
-    return [plan.register]
+    return [plan.register, history.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,296 @@
+"""`configtrail history`: timelines, field-level diffs and audit reports from the recorded
+configuration history, read from the archive bucket, a local copy of it, or through Athena.
+
+Exit codes: 0 every file and item was read; 1 the report was written but something was skipped
+(each skipped file or item is named in a warning and in the report); 2 unusable input (a bad
+option, a source that cannot be listed, a failed Athena query) and no report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichBar
+
+from configtrail import catalog
+from configtrail.history import athena, render, scan
+from configtrail.history.reader import SourceError, open_source
+from configtrail.history.store import ItemStore
+
+OK, SKIPPED, UNUSABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad option value: one line naming the option, the value and what is allowed."""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "history",
+        help="timelines and diffs of recorded configuration history (audit reports)",
+        description=__doc__.split("\n\n")[0],
+        epilog="Exit codes: 0 clean, 1 something was skipped (named in warnings and the "
+        "report), 2 unusable input.",
+    )
+    where = parser.add_argument_group("where the history is")
+    where.add_argument(
+        "--source",
+        metavar="S3_URI_OR_DIR",
+        help="s3://bucket[/prefix] of the archive, or a directory of downloaded deliveries",
+    )
+    where.add_argument(
+        "--endpoint-url",
+        help="S3 (and Athena) endpoint, for S3-compatible services or a local test server",
+    )
+    where.add_argument(
+        "--aws-region", help="region of the AWS clients (default: the AWS environment/profile)"
+    )
+    where.add_argument(
+        "--athena-workgroup",
+        help="query through this Athena workgroup instead "
+        "of reading files (needs configtrail:athena: true in the stack)",
+    )
+    where.add_argument(
+        "--athena-database", help="Glue database of the history table (configtrail_<env>_history)"
+    )
+    where.add_argument(
+        "--athena-table",
+        default=athena.DEFAULT_TABLE,
+        help=f"history table (default {athena.DEFAULT_TABLE})",
+    )
+
+    what = parser.add_argument_group("what to show")
+    what.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="RESOURCE_TYPE",
+        help="resource type, repeatable (default: the ai-systems profile's types)",
+    )
+    what.add_argument("--all-types", action="store_true", help="every resource type")
+    what.add_argument(
+        "--resource-id", action="append", default=[], metavar="ID", help="resource id, repeatable"
+    )
+    what.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="recording region (the delivery folder), repeatable",
+    )
+    what.add_argument(
+        "--since",
+        help="start of the window, inclusive: YYYY-MM-DD or ISO time "
+        "(UTC unless an offset is given)",
+    )
+    what.add_argument("--until", help="end of the window, exclusive")
+    what.add_argument(
+        "--previous-month",
+        action="store_true",
+        help="the previous calendar month (UTC) as the window",
+    )
+    what.add_argument(
+        "--baseline-days",
+        type=int,
+        default=1,
+        metavar="N",
+        help="days of deliveries before --since read for each resource's earlier "
+        "state (default 1: one daily snapshot)",
+    )
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--format", choices=render.FORMATS, default="table")
+    output.add_argument("--out", type=Path, help="write the report here (default: stdout)")
+    output.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run)
+
+
+# --- options -----------------------------------------------------------------------------------
+
+
+def _did_you_mean(value: str, choices) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_time(option: str, text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r}: not a date or time; use YYYY-MM-DD or an ISO 8601 time"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def previous_month(now: datetime) -> tuple[datetime, datetime]:
+    """[first day of last month, first day of this month), in UTC."""
+    this_month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    return last_month, this_month
+
+
+def filters_from(args: argparse.Namespace, now: datetime | None = None) -> scan.Filters:
+    if args.all_types and args.type:
+        raise UsageError("--all-types and --type exclude each other")
+    recordable = catalog.recordable_resource_types()
+    for value in args.type:
+        if value not in recordable:
+            raise UsageError(
+                f"--type {value!r}: not a resource type AWS Config records (botocore's Config "
+                f"ResourceType list){_did_you_mean(value, recordable)}"
+            )
+    regions = catalog.config_regions()
+    for value in args.region:
+        if value not in regions:
+            raise UsageError(
+                f"--region {value!r}: not a region where AWS Config is offered"
+                f"{_did_you_mean(value, regions)}"
+            )
+    if args.previous_month and (args.since or args.until):
+        raise UsageError("--previous-month and --since/--until exclude each other")
+    if args.previous_month:
+        since, until = previous_month(now or datetime.now(UTC))
+    else:
+        since = parse_time("--since", args.since) if args.since else None
+        until = parse_time("--until", args.until) if args.until else None
+    if since and until and since >= until:
+        raise UsageError(f"--since {args.since} must be before --until {args.until}")
+    if not 0 <= args.baseline_days <= 366:
+        raise UsageError(f"--baseline-days {args.baseline_days}: must be between 0 and 366")
+    types = None if args.all_types else frozenset(args.type or catalog.ai_systems_types())
+    return scan.Filters(
+        types=types,
+        regions=frozenset(args.region) or None,
+        resource_ids=frozenset(args.resource_id) or None,
+        since=since,
+        until=until,
+        baseline_days=args.baseline_days,
+    )
+
+
+def _check_sources(args: argparse.Namespace) -> None:
+    if args.athena_workgroup or args.athena_database:
+        if not (args.athena_workgroup and args.athena_database):
+            raise UsageError("--athena-workgroup and --athena-database go together")
+        if args.source:
+            raise UsageError(
+                "--source and --athena-workgroup exclude each other: read the "
+                "files, or query the table over them"
+            )
+    elif not args.source:
+        raise UsageError(
+            "--source is required (s3://bucket[/prefix] or a directory), "
+            "or --athena-workgroup with --athena-database"
+        )
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+class ConsoleProgress(scan.Progress):
+    """Warnings on stderr always; a progress bar only on a terminal."""
+
+    def __init__(self, err: Console, bar: bool):
+        self.err = err
+        self.bar = (
+            RichBar(
+                TextColumn("reading deliveries"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
+            if bar
+            else None
+        )
+        self.task = None
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+    def listed(self, total: int) -> None:
+        if self.bar is not None:
+            self.task = self.bar.add_task("read", total=total)
+
+    def advance(self) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.advance(self.task)
+
+    def warn(self, problem: scan.Problem) -> None:
+        self.err.print(
+            f"[yellow]warning[/yellow]: skipped {problem}", highlight=False, soft_wrap=True
+        )
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    err = Console(stderr=True, highlight=False)
+    try:
+        _check_sources(args)
+        filters = filters_from(args)
+    except UsageError as error:
+        err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
+        return UNUSABLE
+    progress = ConsoleProgress(err, bar=err.is_terminal and not args.no_progress)
+    with ItemStore() as store:
+        try:
+            with progress:
+                if args.athena_workgroup:
+                    runner = athena.AthenaRunner(
+                        athena.athena_client(args.endpoint_url, args.aws_region),
+                        args.athena_workgroup,
+                        args.athena_database,
+                    )
+                    summary = athena.scan_athena(
+                        runner, filters, store, args.athena_table, progress
+                    )
+                else:
+                    source = open_source(args.source, args.endpoint_url, args.aws_region)
+                    summary = scan.scan(source, filters, store, progress)
+        except (SourceError, athena.AthenaError) as error:
+            err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
+            return UNUSABLE
+        report = render.Report(
+            summary=summary,
+            filters=filters,
+            generated=datetime.now(UTC),
+            timelines=store.timelines(filters.since, filters.until),
+        )
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+        target = args.out.open("w", encoding="utf-8") if args.out else nullcontext(sys.stdout)
+        with target as out:
+            totals = render.render(report, args.format, out)
+    skipped = len(summary.skipped_files) + len(summary.skipped_items)
+    err.print(
+        f"history: {totals.resources} resources, {totals.items} items, {totals.changes} field "
+        f"changes from {summary.source}"
+        + (f" -> {args.out}" if args.out else "")
+        + (
+            f"; [bold red]skipped {len(summary.skipped_files)} files and "
+            f"{len(summary.skipped_items)} items[/bold red]"
+            if skipped
+            else ""
+        ),
+        soft_wrap=True,
+    )
+    return OK if summary.clean else SKIPPED

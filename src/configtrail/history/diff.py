@@ -1,0 +1,116 @@
+"""Field-level differences between two configuration items, and timelines built from items.
+
+Values are flattened into dotted paths (`configuration.PrimaryContainer.Image`,
+`configuration.Containers[0].Environment.MODEL`) and compared path by path. Two details make the
+diff read like the change a person made rather than like its encoding:
+
+- policy documents and other JSON that AWS Config embeds as text (IAM documents arrive
+  URL-encoded, bucket policies as JSON strings) are decoded first, so a changed statement shows as
+  that statement, not as one long string;
+- relationships are a set: a relationship is added or removed, never "moved" because the list
+  came back in another order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import unquote
+
+from configtrail.history.model import SECTIONS, Change, Entry, Item, Timeline
+
+_ABSENT = object()
+
+
+def _decoded(value: Any) -> Any:
+    """JSON embedded in a string (plain or URL-encoded), decoded; other values unchanged."""
+    if not isinstance(value, str) or len(value) < 2:
+        return value
+    text = value
+    if text[:3].upper() in ("%7B", "%5B"):
+        text = unquote(text)
+    if text[0] in "{[" and text[-1] in "}]":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value
+    return value
+
+
+def flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, leaf value) pairs; empty containers are leaves so that they still compare."""
+    value = _decoded(value)
+    if isinstance(value, dict) and value:
+        for key in sorted(value, key=str):
+            yield from flatten(value[key], f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and value:
+        for index, element in enumerate(value):
+            yield from flatten(element, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def _relationship_label(relationship: Any) -> str:
+    if not isinstance(relationship, dict):
+        return json.dumps(relationship, sort_keys=True, default=str)
+    target = relationship.get("resourceId") or relationship.get("resourceName") or "?"
+    return (
+        f"{relationship.get('name', 'related to')} {relationship.get('resourceType', '?')} {target}"
+    )
+
+
+def _relationship_changes(before: Any, after: Any) -> list[Change]:
+    old = {_relationship_label(r) for r in (before or [])}
+    new = {_relationship_label(r) for r in (after or [])}
+    return [Change("relationships", label, "added", None, label) for label in sorted(new - old)] + [
+        Change("relationships", label, "removed", label, None) for label in sorted(old - new)
+    ]
+
+
+def diff_sections(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """Every field of the compared sections that was added, removed or changed."""
+    changes: list[Change] = []
+    for section in SECTIONS:
+        if section == "relationships":
+            changes.extend(_relationship_changes(before.get(section), after.get(section)))
+            continue
+        old = dict(flatten(before.get(section)))
+        new = dict(flatten(after.get(section)))
+        for path in sorted(old.keys() | new.keys()):
+            was, now = old.get(path, _ABSENT), new.get(path, _ABSENT)
+            if was is _ABSENT:
+                changes.append(Change(section, path, "added", None, now))
+            elif now is _ABSENT:
+                changes.append(Change(section, path, "removed", was, None))
+            elif was != now or type(was) is not type(now):
+                changes.append(Change(section, path, "changed", was, now))
+    return changes
+
+
+def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
+    """A timeline from one resource's items, already in capture-time order.
+
+    Each item is compared with the one before it (the first with the baseline, the last state
+    before the window, when known). An item of a deleted or no-longer-recorded resource has no
+    configuration to compare, so it carries its status and no field changes, and so does the
+    first item after it.
+    """
+    entries: list[Entry] = []
+    previous = baseline
+    for item in items:
+        if previous is None:
+            changes, note = (), "first-recorded"
+        elif not item.present:
+            changes, note = (), "gone"
+        elif not previous.present:
+            changes, note = (), "returned"
+        else:
+            changes = tuple(diff_sections(previous.sections, item.sections))
+            note = "changed" if changes else "unchanged"
+        entries.append(Entry(item=item, changes=changes, note=note))
+        previous = item
+    first = entries[0].item.key if entries else (baseline.key if baseline else None)
+    if first is None:
+        raise ValueError("a timeline needs at least one item")
+    return Timeline(key=first, baseline=baseline, entries=entries)

@@ -1,0 +1,85 @@
+"""Renderers of a history report: table (terminal), json, markdown and html.
+
+Every renderer takes the same Report and writes to a text stream as timelines arrive, so a
+report over many resources is never held in memory whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from configtrail import catalog
+from configtrail.history.model import Timeline
+from configtrail.history.scan import Filters, ScanSummary
+
+FORMATS = ("table", "json", "markdown", "html")
+
+
+@dataclass
+class Totals:
+    resources: int = 0
+    items: int = 0
+    changes: int = 0
+
+
+@dataclass
+class Report:
+    """Everything a renderer needs. `timelines` is consumed once."""
+
+    summary: ScanSummary
+    filters: Filters
+    generated: datetime
+    timelines: Iterable[Timeline]
+    totals: Totals = field(default_factory=Totals)
+
+    def each(self) -> Iterable[Timeline]:
+        """The timelines, counting them as they pass."""
+        for timeline in self.timelines:
+            self.totals.resources += 1
+            self.totals.items += len(timeline.entries)
+            self.totals.changes += timeline.change_count
+            yield timeline
+
+
+def time_text(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+def value_text(value: Any, limit: int | None = 160) -> str:
+    """A value as compact JSON (strings unquoted), shortened to `limit` characters."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def filters_text(filters: Filters) -> list[tuple[str, str]]:
+    """(label, value) pairs describing what the report covers."""
+    if filters.types is None:
+        types = "all"
+    elif filters.types == frozenset(catalog.ai_systems_types()):
+        types = f"the ai-systems profile ({len(filters.types)} types)"
+    else:
+        types = ", ".join(sorted(filters.types))
+    return [
+        ("resource types", types),
+        ("regions", "all" if filters.regions is None else ", ".join(sorted(filters.regions))),
+        (
+            "resource ids",
+            "all" if filters.resource_ids is None else ", ".join(sorted(filters.resource_ids)),
+        ),
+        ("since", time_text(filters.since) if filters.since else "the beginning"),
+        ("until", time_text(filters.until) if filters.until else "now"),
+    ]
+
+
+def render(report: Report, fmt: str, out: TextIO) -> Totals:
+    from configtrail.history.render import html, json_report, markdown, table
+
+    writer = {"table": table, "json": json_report, "markdown": markdown, "html": html}[fmt]
+    writer.write(report, out)
+    return report.totals

@@ -1,0 +1,77 @@
+"""Markdown report: for pull requests, issues and job summaries."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from configtrail.history.model import Timeline
+from configtrail.history.render import Report, filters_text, time_text, value_text
+
+
+def cell(text: str) -> str:
+    """Text that cannot break a Markdown table row."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def _section(timeline: Timeline) -> list[str]:
+    key = timeline.key
+    lines = [f"### {key.resource_type} `{cell(key.resource_id)}`", ""]
+    lines.append(
+        f"Account {key.account}, region {key.region}"
+        + (f", ARN `{cell(timeline.arn)}`" if timeline.arn else "")
+        + "."
+    )
+    lines += [
+        "",
+        "| captured | status | change | field | before | after |",
+        "|---|---|---|---|---|---|",
+    ]
+    if timeline.baseline is not None:
+        lines.append(
+            f"| {time_text(timeline.baseline.capture_time)} | "
+            f"{timeline.baseline.status} | state before the window | | | |"
+        )
+    for entry in timeline.entries:
+        when, status = time_text(entry.item.capture_time), entry.item.status
+        if not entry.changes:
+            lines.append(f"| {when} | {status} | {entry.note} | | | |")
+        for change in entry.changes:
+            before = "" if change.kind == "added" else f"`{cell(value_text(change.before))}`"
+            after = "" if change.kind == "removed" else f"`{cell(value_text(change.after))}`"
+            lines.append(
+                f"| {when} | {status} | {change.kind} | "
+                f"`{cell(change.section + '.' + change.path)}` | {before} | {after} |"
+            )
+    lines.append("")
+    return lines
+
+
+def write(report: Report, out: TextIO) -> None:
+    summary = report.summary
+    out.write("# Configuration history report\n\n")
+    out.write(f"Source `{cell(summary.source)}`, generated {time_text(report.generated)}.\n\n")
+    for label, value in filters_text(report.filters):
+        out.write(f"- {label}: {cell(value)}\n")
+    out.write("\n## Resources\n\n")
+    for timeline in report.each():
+        out.write("\n".join(_section(timeline)) + "\n")
+    totals = report.totals
+    if not totals.resources:
+        out.write("No configuration items in the window.\n\n")
+    out.write("## Summary\n\n| | |\n|---|---|\n")
+    for label, value in (
+        ("resources", totals.resources),
+        ("items", totals.items),
+        ("field changes", totals.changes),
+        ("files read", summary.files_read),
+        ("files not needed (filters)", summary.files_not_needed),
+        ("duplicate items dropped", summary.duplicates),
+        ("files skipped", len(summary.skipped_files)),
+        ("items skipped", len(summary.skipped_items)),
+    ):
+        out.write(f"| {label} | {value} |\n")
+    skipped = summary.skipped_files + summary.skipped_items
+    if skipped:
+        out.write("\n### Skipped\n\n")
+        for problem in skipped:
+            out.write(f"- `{cell(problem.name)}`: {cell(problem.reason)}\n")

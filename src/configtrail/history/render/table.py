@@ -1,0 +1,71 @@
+"""Terminal report: one rich table per resource, then the scan summary."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from configtrail.history.model import Timeline
+from configtrail.history.render import Report, filters_text, time_text, value_text
+
+STYLES = {"changed": "cyan", "first-recorded": "green", "gone": "red", "returned": "yellow"}
+
+
+def _table(timeline: Timeline) -> Table:
+    key = timeline.key
+    title = f"{key.resource_type} {key.resource_id}"
+    caption = f"account {key.account} · {key.region}" + (
+        f" · {timeline.arn}" if timeline.arn else ""
+    )
+    table = Table(title=title, caption=caption, title_justify="left", expand=False)
+    for column in ("captured", "status", "field", "before", "after"):
+        table.add_column(column, overflow="fold")
+    if timeline.baseline is not None:
+        table.add_row(
+            time_text(timeline.baseline.capture_time),
+            timeline.baseline.status,
+            "[dim](state before the window)[/dim]",
+            "",
+            "",
+        )
+    for entry in timeline.entries:
+        style = STYLES.get(entry.note, "")
+        when, status = time_text(entry.item.capture_time), entry.item.status
+        if not entry.changes:
+            table.add_row(when, status, f"[{style or 'dim'}]{entry.note}[/]", "", "")
+            continue
+        for index, change in enumerate(entry.changes):
+            table.add_row(
+                when if index == 0 else "",
+                status if index == 0 else "",
+                f"[{style}]{change.section}.{change.path}[/] ({change.kind})",
+                "" if change.kind == "added" else value_text(change.before, 80),
+                "" if change.kind == "removed" else value_text(change.after, 80),
+            )
+    return table
+
+
+def write(report: Report, out: TextIO) -> None:
+    console = Console(file=out, highlight=False, width=None if out.isatty() else 160)
+    for timeline in report.each():
+        console.print(_table(timeline))
+        console.print()
+    totals, summary = report.totals, report.summary
+    console.print(f"[bold]History of {summary.source}[/bold]")
+    for label, value in filters_text(report.filters):
+        console.print(f"  {label}: {value}", markup=False)
+    console.print(
+        f"  {totals.resources} resources, {totals.items} items, {totals.changes} field changes; "
+        f"{summary.files_read} files read, {summary.files_not_needed} not needed, "
+        f"{summary.duplicates} duplicate items dropped"
+    )
+    skipped = summary.skipped_files + summary.skipped_items
+    if skipped:
+        console.print(
+            f"[bold red]  skipped {len(summary.skipped_files)} files and "
+            f"{len(summary.skipped_items)} items:[/bold red]"
+        )
+        for problem in skipped:
+            console.print(f"    {problem}", markup=False)
