@@ -55,6 +55,47 @@ check: check-plan
 check-plan: venv
 	$(BIN)/configtrail plan --all --quiet
 
+# --- local gates: pre-commit hooks and checkov (.pre-commit-config.yaml, .checkov.yaml) ---------
+# checkov pins an older botocore than requirements/main.lock, so it lives in its own virtualenv;
+# the workflow tests and the pre-commit hooks call .venv/checkov/bin/checkov.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
+.PHONY: checkov-venv lock-checkov checkov check-checkov lint hooks
+
+## checkov-venv: checkov in its own virtualenv, .venv/checkov, from requirements/checkov.lock
+checkov-venv: $(CHECKOV_INSTALLED)
+
+$(CHECKOV_INSTALLED): requirements/checkov.lock
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.lock
+	touch $@
+
+## lock-checkov: re-resolve requirements/checkov.in into requirements/checkov.lock (needs the index)
+lock-checkov:
+	rm -rf .lock-checkov && $(PYTHON) -m venv .lock-checkov
+	.lock-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.in
+	{ echo "# checkov in its own virtualenv (.venv/checkov): it pins an older boto3/botocore than requirements/main.lock."; \
+	  echo "# Pinned by 'make lock-checkov' (pip freeze of a fresh venv with requirements/checkov.in). Python 3.11+."; \
+	  .lock-checkov/bin/python -m pip freeze; } > requirements/checkov.lock
+	rm -rf .lock-checkov
+
+## checkov: checkov over every environment's plan, the workflows and secrets, offline, in one run
+checkov: check-plan checkov-venv
+	$(BIN)/configtrail checkov --all
+
+## check-checkov: the checkov gate of `make check` (writes build/summary/checkov.md)
+check-checkov: checkov
+check: check-checkov
+
+## lint: every pre-commit hook over every file (ruff, yamllint, hygiene, schemas, zizmor, secrets, checkov)
+lint: venv checkov-venv
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+## hooks: install the git hooks (pre-commit at commit, the fast tests at push)
+hooks: venv checkov-venv
+	$(BIN)/pre-commit install --install-hooks
+
 ## test: the whole test suite
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -19,9 +19,9 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrations() -> list[Register]:
-    from configtrail.commands import history, plan
+    from configtrail.commands import checkov, history, plan
 
-    return [plan.register, history.register]
+    return [plan.register, history.register, checkov.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

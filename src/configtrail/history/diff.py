@@ -80,12 +80,24 @@ def diff_sections(before: dict[str, Any], after: dict[str, Any]) -> list[Change]
         for path in sorted(old.keys() | new.keys()):
             was, now = old.get(path, _ABSENT), new.get(path, _ABSENT)
             if was is _ABSENT:
-                changes.append(Change(section, path, "added", None, now))
+                if not _filled_in(now, path, old):
+                    changes.append(Change(section, path, "added", None, now))
             elif now is _ABSENT:
-                changes.append(Change(section, path, "removed", was, None))
+                if not _filled_in(was, path, new):
+                    changes.append(Change(section, path, "removed", was, None))
             elif was != now or type(was) is not type(now):
                 changes.append(Change(section, path, "changed", was, now))
     return changes
+
+
+def _filled_in(value: Any, path: str, other: dict[str, Any]) -> bool:
+    """An empty container whose place the other side fills with fields: those fields are the
+    change, not the container itself."""
+    if path == "":  # the whole section: absent (null) or empty on one side
+        return value in (None, {}, []) and any(key != "" for key in other)
+    if value not in ({}, []):
+        return False
+    return any(key.startswith((f"{path}.", f"{path}[")) for key in other)
 
 
 def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:

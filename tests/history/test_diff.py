@@ -1,0 +1,168 @@
+"""Field-level diffs and timeline notes, on hand-made items."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import pytest
+
+from configtrail.history.diff import build_timeline, diff_sections, flatten
+from configtrail.history.model import Change, Item, ItemError, ResourceKey, item_from_delivery
+
+KEY = ResourceKey("123456789012", "us-east-1", "AWS::SageMaker::Model", "m")
+
+
+def make(hour: int, status="OK", **sections) -> Item:
+    base = {
+        "configuration": None,
+        "supplementaryConfiguration": {},
+        "tags": {},
+        "relationships": [],
+    }
+    return Item(
+        KEY,
+        datetime(2025, 3, 1, hour, tzinfo=UTC),
+        status,
+        str(hour),
+        None,
+        None,
+        "file",
+        {**base, **sections},
+    )
+
+
+def test_changed_added_removed_and_nested_paths():
+    before = {"configuration": {"a": 1, "nested": {"x": "old"}, "gone": True, "list": [1, 2]}}
+    after = {"configuration": {"a": 1, "nested": {"x": "new"}, "new": None, "list": [1, 3]}}
+    assert diff_sections(before, after) == [
+        Change("configuration", "gone", "removed", True, None),
+        Change("configuration", "list[1]", "changed", 2, 3),
+        Change("configuration", "nested.x", "changed", "old", "new"),
+        Change("configuration", "new", "added", None, None),
+    ]
+
+
+def test_type_change_is_a_change_even_when_python_thinks_equal():
+    assert diff_sections({"tags": {"n": 1}}, {"tags": {"n": True}}) == [
+        Change("tags", "n", "changed", 1, True)
+    ]
+
+
+def test_url_encoded_policy_documents_are_compared_statement_by_statement():
+    def doc(actions):
+        return quote(json.dumps({"Statement": [{"Action": actions}]}))
+
+    changes = diff_sections(
+        {"configuration": {"policy": doc(["s3:GetObject"])}},
+        {"configuration": {"policy": doc(["s3:*"])}},
+    )
+    assert changes == [
+        Change("configuration", "policy.Statement[0].Action[0]", "changed", "s3:GetObject", "s3:*")
+    ]
+
+
+def test_json_text_in_supplementary_configuration_is_decoded():
+    old = {"supplementaryConfiguration": {"BucketPolicy": {"policyText": '{"Effect": "Deny"}'}}}
+    new = {"supplementaryConfiguration": {"BucketPolicy": {"policyText": '{"Effect": "Allow"}'}}}
+    [change] = diff_sections(old, new)
+    assert change.path == "BucketPolicy.policyText.Effect"
+    assert (change.before, change.after) == ("Deny", "Allow")
+
+
+def test_relationships_are_a_set():
+    a = {"resourceId": "r1", "resourceType": "AWS::IAM::Role", "name": "Is associated with Role"}
+    b = {"resourceId": "k1", "resourceType": "AWS::KMS::Key", "name": "Is associated with Key"}
+    assert diff_sections({"relationships": [a, b]}, {"relationships": [b, a]}) == []
+    [change] = diff_sections({"relationships": [a]}, {"relationships": [a, b]})
+    assert (change.section, change.kind) == ("relationships", "added")
+    assert change.after == "Is associated with Key AWS::KMS::Key k1"
+
+
+def test_empty_containers_still_compare():
+    assert dict(flatten({"a": {}, "b": []})) == {"a": {}, "b": []}
+    [change] = diff_sections({"configuration": {"a": {}}}, {"configuration": {"a": {"k": 1}}})
+    assert change.path == "a.k" and change.kind == "added"
+
+
+def test_timeline_notes():
+    items = [
+        make(1, configuration={"v": 1}),
+        make(2, configuration={"v": 1}),
+        make(3, configuration={"v": 2}),
+        make(4, status="ResourceDeleted"),
+        make(5, status="ResourceDiscovered", configuration={"v": 9}),
+    ]
+    timeline = build_timeline(items, baseline=None)
+    assert [e.note for e in timeline.entries] == [
+        "first-recorded",
+        "unchanged",
+        "changed",
+        "gone",
+        "returned",
+    ]
+    assert timeline.entries[2].changes == (Change("configuration", "v", "changed", 1, 2),)
+    assert timeline.change_count == 1
+
+
+def test_timeline_compares_first_item_with_baseline():
+    timeline = build_timeline(
+        [make(5, configuration={"v": 2})], baseline=make(1, configuration={"v": 1})
+    )
+    assert timeline.entries[0].note == "changed"
+    assert timeline.entries[0].changes[0].before == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "is a list, not an object"),
+        (
+            {
+                "resourceType": "AWS::S3::Bucket",
+                "configurationItemCaptureTime": "2025-01-01T00:00:00Z",
+            },
+            "has no resourceId",
+        ),
+        (
+            {
+                "resourceType": "AWS::S3::Bucket",
+                "resourceId": "b",
+                "configurationItemCaptureTime": "yesterday",
+            },
+            "'yesterday' is not an ISO 8601 time",
+        ),
+    ],
+)
+def test_items_that_cannot_be_placed_are_explained(raw, message):
+    with pytest.raises(ItemError, match=message):
+        item_from_delivery(raw, delivery_account="1", delivery_region="us-east-1", source="f")
+
+
+def test_documented_legacy_spelling_and_global_region():
+    item = item_from_delivery(
+        {
+            "resourceType": "AWS::IAM::Role",
+            "resourceId": "r",
+            "awsRegion": "global",
+            "configurationItemCaptureTime": "2014-03-07T23:47:08.918Z",
+            "arn": "arn:aws:iam::1:role/r",
+            "accountId": "111122223333",
+            "configurationStateID": "3e660fdf",
+        },
+        delivery_account="999999999999",
+        delivery_region="us-east-1",
+        source="f",
+    )
+    assert item.key == ResourceKey("111122223333", "us-east-1", "AWS::IAM::Role", "r")
+    assert (item.arn, item.state_id) == ("arn:aws:iam::1:role/r", "3e660fdf")
+    assert item.capture_time == datetime(2014, 3, 7, 23, 47, 8, 918000, tzinfo=UTC)
+
+
+def test_a_section_that_appears_is_its_fields():
+    changes = diff_sections({"configuration": None}, {"configuration": {"a": 1}})
+    assert changes == [Change("configuration", "a", "added", None, 1)]
+    assert diff_sections({"tags": {"k": "v"}}, {"tags": {}}) == [
+        Change("tags", "k", "removed", "v", None)
+    ]

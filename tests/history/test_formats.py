@@ -1,0 +1,116 @@
+"""Each output format carries the timelines and the diffs; the HTML report is self-contained."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_json_is_one_document(run_cli, good_dir):
+    _code, out, _ = run_cli("--source", str(good_dir), "--format", "json")
+    document = json.loads(out)
+    assert set(document) == {"generated", "filters", "summary", "timelines", "totals"}
+    assert document["totals"] == {"resources": 4, "items": 9, "changes": 8}
+
+
+def test_table(run_cli, good_dir):
+    code, out, _ = run_cli("--source", str(good_dir), "--format", "table")
+    assert code == 0
+    assert "AWS::SageMaker::Model churn-model" in out
+    assert "configuration.PrimaryContainer.Image (changed)" in out
+    assert "123.dkr.ecr/churn:1.0" in out and "123.dkr.ecr/churn:1.1" in out
+    assert "4 resources, 9 items, 8 field changes" in out
+
+
+def test_markdown_tables(run_cli, good_dir):
+    _code, out, _ = run_cli("--source", str(good_dir), "--format", "markdown")
+    assert out.startswith("# Configuration history report")
+    assert "### AWS::Bedrock::Guardrail `gr-abc123`" in out
+    row = next(line for line in out.splitlines() if "BlockedInputMessaging" in line)
+    cells = [c.strip() for c in row.strip("|").split(" | ")]
+    assert cells == [
+        "2025-03-03 15:00:00 UTC",
+        "OK",
+        "changed",
+        "`configuration.BlockedInputMessaging`",
+        "`Sorry, I cannot help with that.`",
+        "`This request is blocked by policy.`",
+    ]
+    assert "| resources | 4 |" in out
+
+
+def test_markdown_escapes_table_breakers():
+    from configtrail.history.render.markdown import cell
+
+    assert cell("a|b\nc`d") == "a\\|b c'd"
+
+
+def test_html_is_self_contained_with_a_chart_per_resource(run_cli, good_dir, tmp_path):
+    target = tmp_path / "reports" / "history.html"
+    code, out, err = run_cli("--source", str(good_dir), "--format", "html", "--out", str(target))
+    assert code == 0 and out == ""
+    assert str(target) in err
+    html = target.read_text()
+    parser = _Collect()
+    parser.feed(html)
+    tags = [tag for tag, _ in parser.tags]
+    # Nothing to fetch: no scripts, stylesheets, images, frames or remote references.
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(tags)
+    assert not any("src" in attrs or "href" in attrs for _, attrs in parser.tags)
+    assert "@import" not in html and "url(" not in html
+    sections = html.split("<section>")[1:-1]  # the last section is the summary
+    assert len(sections) == 4
+    for section in sections:
+        assert section.count("<svg") == 1
+    model = next(s for s in sections if "churn-model" in s)
+    dots = re.findall(r'<circle class="item ([a-z-]+)" cx="([0-9.]+)"', model)
+    assert [note for note, _ in dots] == ["first-recorded", "changed", "gone"]
+    xs = [float(x) for _, x in dots]
+    assert xs == sorted(xs) and xs[0] < xs[-1]  # placed in time order along the axis
+    assert "configuration.PrimaryContainer.Image" in model
+    assert "123.dkr.ecr/churn:1.1" in model
+
+
+def test_html_escapes_values(run_cli, tmp_path):
+    import archive
+
+    evil = archive.guardrail("2025-03-03T16:00:00", "<script>alert(1)</script>")
+    files = {
+        **archive.good_files(),
+        **dict(
+            [
+                archive.history(
+                    archive.OTHER,
+                    "AWS::Bedrock::Guardrail",
+                    "2025-03-03T16:00:00",
+                    "2025-03-03T18:00:00",
+                    [evil],
+                    sequence=2,
+                )
+            ]
+        ),
+    }
+    archive.write_dir(tmp_path, files)
+    _, out, _ = run_cli("--source", str(tmp_path), "--format", "html")
+    assert "<script>" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "html"])
+def test_every_format_writes_to_a_file(run_cli, good_dir, tmp_path, fmt):
+    target = tmp_path / f"report.{fmt}"
+    code, out, _ = run_cli("--source", str(good_dir), "--format", fmt, "--out", str(target))
+    assert code == 0 and out == ""
+    assert "churn-model" in target.read_text()
