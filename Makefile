@@ -19,6 +19,7 @@ PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
 
 .PHONY: help venv lock plan check check-plan test clean preview up refresh destroy drift
+.PHONY: converged drift-issue confirm job-summary
 
 ## help: list the targets
 help:
@@ -105,26 +106,83 @@ clean:
 	rm -rf build $(VENV)
 
 # --- the real deploy path: needs the Pulumi CLI, a backend login and AWS credentials -----------
+# The workflows call these same targets (.github/workflows/pulumi.yml), so a run at a terminal is
+# exactly what CI runs. The CLI runs from infra/, whose Pulumi.yaml reads the stack files from
+# environments/ (stackConfigDir); every preview and up carries the policy pack and ENV's config.
+# STACK and MESSAGE reach the shell as environment variables, never pasted into the recipe: a
+# message can hold any text (a dispatch's git ref), and the shell must not interpret it.
+export STACK MESSAGE
+ENVIRONMENTS := $(sort $(patsubst environments/Pulumi.%.yaml,%,$(wildcard environments/Pulumi.*.yaml)))
+# Stops before anything runs when ENV is not one word naming a stack file (ENV is used in paths).
+require-env = $(if $(and $(filter 1,$(words $(ENV))),$(filter $(ENV),$(ENVIRONMENTS))),,$(error \
+  ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; environments: $(ENVIRONMENTS)))
+PULUMI_IN_INFRA = cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI)
+POLICY_ARGS = --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG)
+DRIFT_DIR := build/drift
 
 ## preview: pulumi preview of STACK with the policy pack (real cloud)
 preview: venv
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI) preview --stack $(STACK) --diff \
-	  --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG) --message "$(MESSAGE)"
+	$(require-env)
+	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --diff $(POLICY_ARGS) --message "$$MESSAGE"
 
 ## up: pulumi up of STACK with the policy pack (real cloud)
 up: venv
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI) up --stack $(STACK) --yes --diff \
-	  --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG) --message "$(MESSAGE)"
+	$(require-env)
+	$(PULUMI_IN_INFRA) up --stack "$$STACK" --yes --diff $(POLICY_ARGS) --message "$$MESSAGE"
+
+## converged: preview of STACK that fails unless nothing would change (CI runs it after each up)
+converged: venv
+	$(require-env)
+	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --expect-no-changes --diff $(POLICY_ARGS) \
+	  --message "converged after: $$MESSAGE"
 
 ## refresh: pulumi refresh of STACK (real cloud)
 refresh: venv
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI) refresh --stack $(STACK) --yes --message "$(MESSAGE)"
+	$(require-env)
+	$(PULUMI_IN_INFRA) refresh --stack "$$STACK" --yes --message "$$MESSAGE"
 
 ## destroy: pulumi destroy of STACK, never touching protected history (real cloud)
 destroy: venv
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI) destroy --stack $(STACK) --yes --exclude-protected --message "$(MESSAGE)"
+	$(require-env)
+	$(PULUMI_IN_INFRA) destroy --stack "$$STACK" --yes --exclude-protected --message "$$MESSAGE"
 
-## drift: refresh-preview of STACK that fails if anything drifted (real cloud)
+## drift: refresh-preview of STACK; writes build/drift/ENV.log and ENV.json, fails on drift
+# The CLI's exit code (7: changes were proposed, CLI >= 3.226.1) tells drift from a failed run;
+# `configtrail drift-report` records which it was and exits 1 on drift, 2 on a failed run.
 drift: venv
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI) preview --stack $(STACK) --refresh --expect-no-changes --diff \
-	  --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG)
+	$(require-env)
+	@mkdir -p $(DRIFT_DIR)
+	set +e; ( $(PULUMI_IN_INFRA) preview --stack "$$STACK" --refresh --expect-no-changes --diff \
+	  --color never $(POLICY_ARGS) --message "drift check: $$MESSAGE" ) 2>&1 | tee $(DRIFT_DIR)/$(ENV).log; \
+	status=$${PIPESTATUS[0]}; set -e; \
+	$(BIN)/configtrail drift-report --env $(ENV) --stack "$$STACK" --log $(DRIFT_DIR)/$(ENV).log \
+	  --pulumi-exit-code $$status --out $(DRIFT_DIR)
+
+## drift-issue: open, update or close ENV's drift issue from build/drift/ENV.json (gh, GH_TOKEN)
+drift-issue: venv
+	$(require-env)
+	$(BIN)/configtrail drift-issue --report $(DRIFT_DIR)/$(ENV).json
+
+# --- pipeline helpers (GitHub Actions calls these; they work at a terminal too) ----------------
+
+## confirm: dispatch guard, CONFIRM must equal ENV for COMMAND=up on prod and for any destroy
+# COMMAND and CONFIRM are read from the environment (or the command line), never pasted into the
+# recipe: they are typed by a person into the dispatch form.
+confirm:
+	$(require-env)
+	@case "$$COMMAND" in preview|up|refresh|destroy) ;; \
+	  *) echo "confirm: COMMAND='$$COMMAND' is not one of preview, up, refresh, destroy" >&2; exit 2;; \
+	esac; \
+	if [[ "$$COMMAND" == destroy || ( "$$COMMAND" == up && "$(ENV)" == prod ) ]]; then \
+	  if [[ "$${CONFIRM:-}" != "$(ENV)" ]]; then \
+	    echo "confirm: '$$COMMAND' on $(ENV) needs CONFIRM=$(ENV) (typed: '$${CONFIRM:-}'); nothing was run" >&2; \
+	    exit 1; \
+	  fi; \
+	fi; \
+	echo "confirm: $$COMMAND on $(ENV) may run"
+
+## job-summary: append the gates' build/summary/*.md to $GITHUB_STEP_SUMMARY (stdout locally)
+job-summary:
+	@shopt -s nullglob; files=(build/summary/*.md); \
+	if (( $${#files[@]} == 0 )); then echo "job-summary: no build/summary/*.md to show" >&2; exit 0; fi; \
+	for file in "$${files[@]}"; do cat "$$file"; echo; done >> "$${GITHUB_STEP_SUMMARY:-/dev/stdout}"

@@ -19,9 +19,9 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrations() -> list[Register]:
-    from configtrail.commands import checkov, history, plan
+    from configtrail.commands import checkov, drift, history, plan, policy
 
-    return [plan.register, history.register, checkov.register]
+    return [plan.register, history.register, drift.register, checkov.register, policy.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
