@@ -1,0 +1,131 @@
+"""`configtrail policy` and `configtrail policy-check`: the CrossGuard policy pack, offline.
+
+- `policy --env ENV` / `--all`: the pack on the offline plan of each environment — the state
+  after an `up` (build/<env>/stack.json) and a first preview (build/<env>/preview.json) — with
+  that environment's policy config (policies/config/<env>.json). Plans are made if missing.
+- `policy-check FILE [--env ENV]`: the pack on a `pulumi stack export` or `pulumi preview --json`
+  file, e.g. one exported from a real stack.
+
+Exit codes: 0 no mandatory violation, 1 at least one, 2 unusable input (file, config, settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.policy import report as render
+from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
+from configtrail.policy.inputs import PolicyInputError, load
+from configtrail.policy.runner import config_path, evaluate
+
+FORMATS = ("text", "json", "markdown")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (grouped by resource), json, or markdown (PR comment)")
+    parser.add_argument("--summary", type=Path, metavar="FILE",
+                        help="also write the Markdown summary to FILE")
+    parser.add_argument("--quiet", action="store_true", help="text: one line per file")
+    parser.add_argument("--pack-dir", type=Path, default=POLICY_PACK_DIR,
+                        help="policy pack directory (default: policies/)")
+    parser.set_defaults(config_dir=None)
+
+
+def register(subparsers) -> None:
+    policy = subparsers.add_parser(
+        "policy", help="policy pack verdicts on the offline plan of environments")
+    add_env_arguments(policy)
+    policy.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="plan directory (build/); plans missing there are made first")
+    _common(policy)
+    policy.set_defaults(handler=run_policy)
+
+    check = subparsers.add_parser(
+        "policy-check",
+        help="policy pack verdicts on a `pulumi stack export` or `pulumi preview --json` file")
+    check.add_argument("file", type=Path, help="the JSON file to evaluate")
+    check.add_argument("--env", metavar="ENV",
+                       help="use policies/config/ENV.json (default: the pack's defaults)")
+    check.add_argument("--config", type=Path, metavar="FILE",
+                       help="policy config file (instead of --env's)")
+    _common(check)
+    check.set_defaults(handler=run_check)
+
+
+def _config_for(env: str | None, pack_dir: Path) -> Path | None:
+    if env is None:
+        return None
+    path = config_path(env, pack_dir / "config")
+    if not path.is_file():
+        available = sorted(p.stem for p in (pack_dir / "config").glob("*.json"))
+        raise PolicyInputError(f"{path}: no policy config for environment {env!r} "
+                               f"(available: {', '.join(available) or 'none'})")
+    return path
+
+
+def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
+    files = [args.out / env / "stack.json", args.out / env / "preview.json"]
+    if not all(path.is_file() for path in files):
+        from configtrail.plan import export, runner
+
+        normal = runner.run(env, preview=False, directory=args.environments_dir)
+        preview = runner.run(env, preview=True, directory=args.environments_dir)
+        export.write(normal, preview, args.out)
+    return files
+
+
+def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
+    if args.format == "json":
+        sys.stdout.write(render.render_json(reports) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render.render_markdown(reports))
+    else:
+        console = Console(highlight=False, width=None if Console().is_terminal else 160)
+        render.render_text(reports, console, quiet=args.quiet)
+    if args.summary:
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(render.render_markdown(reports), encoding="utf-8")
+    return 0 if all(report.passed for report in reports) else 1
+
+
+def _guarded(work) -> int:
+    err = Console(stderr=True, highlight=False)
+    try:
+        return work()
+    except PolicyInputError as error:
+        err.print("[bold red]Unusable input[/bold red] — no verdict:")
+        for line in str(error).splitlines():
+            err.print(f"  • {line}", markup=False)
+        return 2
+    except PackStartError as error:
+        err.print(f"[bold red]Policy pack did not start[/bold red]: {error}", markup=False)
+        return 2
+
+
+def run_policy(args: argparse.Namespace) -> int:
+    envs = selected_envs(args)
+
+    def work() -> int:
+        reports = []
+        for env in envs:
+            config = _config_for(env, args.pack_dir)
+            for path in _ensure_plan(env, args):
+                reports.append(evaluate(load(path), config, env=env, pack_dir=args.pack_dir))
+        return _emit(reports, args)
+
+    return _guarded(work)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    def work() -> int:
+        config = args.config or _config_for(args.env, args.pack_dir)
+        deployment = load(args.file)
+        return _emit([evaluate(deployment, config, env=args.env, pack_dir=args.pack_dir)], args)
+
+    return _guarded(work)

@@ -1,0 +1,1 @@
+"""Offline evaluation of the CrossGuard policy pack (policies/) over the Analyzer protocol."""
