@@ -89,6 +89,24 @@ checkov: check-plan checkov-venv
 check-checkov: checkov
 check: check-checkov
 
+# --- policy pack (policies/): offline, through the Analyzer gRPC protocol, as the engine runs it ---
+.PHONY: policy policy-check check-policy
+FILE ?=
+
+## policy: policy pack verdicts on the offline plan of ENV (stack.json and preview.json)
+policy: venv
+	$(BIN)/configtrail policy --env $(ENV)
+
+## policy-check: policy pack verdicts on FILE (pulumi stack export / preview --json) with ENV's config
+policy-check: venv
+	@test -n "$(FILE)" || { echo "usage: make policy-check FILE=<path> [ENV=<env>]" >&2; exit 2; }
+	$(BIN)/configtrail policy-check "$(FILE)" --env $(ENV)
+
+## check-policy: the policy pack gate of `make check`, every environment (build/summary/policy.md)
+check-policy: check-plan
+	$(BIN)/configtrail policy --all --quiet --summary build/summary/policy.md
+check: check-policy
+
 ## lint: every pre-commit hook over every file (ruff, yamllint, hygiene, schemas, zizmor, secrets, checkov)
 lint: venv checkov-venv
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
