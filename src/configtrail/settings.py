@@ -141,6 +141,11 @@ class Settings(BaseModel):
     existing_delivery_channel_name: str = Field(
         "default", description="Name of the delivery channel to adopt."
     )
+    athena: bool = Field(
+        False,
+        description="Create a Glue table (partition projection) over the archive and an Athena "
+        "workgroup with encrypted results, for `configtrail history --athena-workgroup`.",
+    )
     tags: dict[str, str] = Field(
         default_factory=dict,
         description="Tags on every resource; owner, environment, ai-system and "

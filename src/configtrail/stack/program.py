@@ -198,6 +198,32 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
     if vault is not None:
         outputs["vaultBucketName"] = vault.name
         outputs["vaultBucketArn"] = vault.arn
+
+    # --- at scale: Athena over the archive (configtrail:athena) ---
+    if settings.athena:
+        from configtrail.stack.athena import HistoryQueries, HistoryQueriesArgs
+
+        queries = HistoryQueries(
+            "history-queries",
+            HistoryQueriesArgs(
+                stack=stack,
+                region=home,
+                account=account,
+                regions=settings.regions,
+                archive_bucket=archive.name,
+                key_prefix=settings.key_prefix,
+                results_bucket_name=pulumi.Output.concat(
+                    prefix, "-athena-", account.account_id, "-", home
+                ),
+                kms_key_arn=archive_key_arn,
+                workgroup_name=f"{prefix}-history",
+            ),
+            opts,
+        )
+        outputs["athenaWorkgroup"] = queries.workgroup.name
+        outputs["athenaDatabase"] = queries.database.name
+        outputs["athenaTable"] = queries.table.name
+        outputs["athenaResultsBucket"] = queries.results_bucket
     return outputs
 
 
