@@ -63,32 +63,46 @@ def evaluate(
     env: str | None = None,
     pack_dir: Path = POLICY_PACK_DIR,
 ) -> Report:
-    """The verdicts of the pack on one deployment. Raises PolicyInputError for bad config."""
+    """The verdicts of the pack on one deployment, in a pack process of its own (as the engine
+    starts one per operation). Raises PolicyInputError for bad config."""
     raw_config = packconfig.read_file(config_file)
+    with PackProcess(pack_dir, project=deployment.project, stack=deployment.stack,
+                     dry_run=deployment.dry_run) as pack:
+        return evaluate_with(pack, deployment, raw_config,
+                             str(config_file) if config_file else None, env)
+
+
+def evaluate_with(
+    pack: PackProcess,
+    deployment: Deployment,
+    raw_config: dict,
+    config_label: str | None = None,
+    env: str | None = None,
+) -> Report:
+    """The verdicts of a running pack: GetAnalyzerInfo, Configure, Analyze per resource,
+    AnalyzeStack. `Configure` replaces the whole config, so one process can serve many runs."""
     stack_urn = next(
         (s.urn for s in deployment.resources if s.type == "pulumi:pulumi:Stack"),
         f"urn:pulumi:{deployment.stack}::{deployment.project}::pulumi:pulumi:Stack::"
         f"{deployment.project}-{deployment.stack}",
     )
-    with PackProcess(pack_dir, project=deployment.project, stack=deployment.stack,
-                     dry_run=deployment.dry_run) as pack:
-        info = pack.info()
-        settings = packconfig.reconcile(info, raw_config, str(config_file or "(defaults)"))
-        pack.configure(packconfig.to_wire(settings))
-        wire = Wire(deployment)
-        requests = wire.analyze_requests()
-        findings: list[Finding] = []
-        for request, response in zip(requests, pack.analyze_many(requests), strict=True):
-            findings += _findings(response, "resource", deployment, request.urn)
-        findings += _findings(pack.analyze_stack(wire.analyze_stack_request()), "stack",
-                              deployment, stack_urn)
+    info = pack.info()
+    settings = packconfig.reconcile(info, raw_config, config_label or "(defaults)")
+    pack.configure(packconfig.to_wire(settings))
+    wire = Wire(deployment)
+    requests = wire.analyze_requests()
+    findings: list[Finding] = []
+    for request, response in zip(requests, pack.analyze_many(requests), strict=True):
+        findings += _findings(response, "resource", deployment, request.urn)
+    findings += _findings(pack.analyze_stack(wire.analyze_stack_request()), "stack",
+                          deployment, stack_urn)
     return Report(
         source=deployment.source,
         kind=deployment.kind,
         env=env,
-        config=str(config_file) if config_file else None,
+        config=config_label,
         pack=info.name,
-        version=pack_version(pack_dir) or info.version,
+        version=pack_version(pack.pack_dir) or info.version,
         resources=len(deployment.resources),
         levels={name: setting.level for name, setting in settings.items()},
         findings=findings,
