@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
 
 .PHONY: help venv lock plan check check-plan test clean preview up refresh destroy drift
-.PHONY: converged drift-issue confirm job-summary
+.PHONY: converged drift-issue confirm job-summary bootstrap-plan check-bootstrap
 
 ## help: list the targets
 help:
@@ -182,6 +182,15 @@ drift-issue: venv
 	$(BIN)/configtrail drift-issue --report $(DRIFT_DIR)/$(ENV).json
 
 # --- pipeline helpers (GitHub Actions calls these; they work at a terminal too) ----------------
+
+## bootstrap-plan: offline plan of the bootstrap project (GitHub OIDC provider, pipeline roles)
+bootstrap-plan: venv
+	$(BIN)/configtrail bootstrap-plan
+
+## check-bootstrap: the bootstrap gate of `make check` (build/bootstrap/, build/summary/bootstrap.md)
+check-bootstrap: venv
+	$(BIN)/configtrail bootstrap-plan --quiet
+check: check-bootstrap
 
 ## confirm: dispatch guard, CONFIRM must equal ENV for COMMAND=up on prod and for any destroy
 # COMMAND and CONFIRM are read from the environment (or the command line), never pasted into the

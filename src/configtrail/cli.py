@@ -19,9 +19,16 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrations() -> list[Register]:
-    from configtrail.commands import checkov, drift, history, plan, policy
+    from configtrail.commands import bootstrap, checkov, drift, history, plan, policy
 
-    return [plan.register, history.register, drift.register, checkov.register, policy.register]
+    return [
+        plan.register,
+        history.register,
+        drift.register,
+        checkov.register,
+        policy.register,
+        bootstrap.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,255 @@
+"""Validated settings of the bootstrap project, from `bootstrap/Pulumi.<stack>.yaml`.
+
+Every bad value stops the run before anything is registered, with one line per problem naming the
+stack file, the key, the value and what is allowed (the same contract as the recording stack's
+settings, configtrail/settings.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from configtrail import catalog
+from configtrail.plan import runner
+from configtrail.settings import SettingsError, parse_config_value
+
+NAMESPACE = "configtrail-bootstrap"
+# IAM role names are at most 64 characters; the longest is "<rolePrefix>-deploy-<environment>".
+MAX_ROLE_NAME = 64
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_BRANCH = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+_ROLE_PREFIX = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,40}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KMS_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"
+)
+
+
+class BootstrapSettings(BaseModel):
+    """Who may deploy (the GitHub repository) and into which environments of this account."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    home_region: str = Field(description="Region of the provider calls; read from `aws:region`.")
+    github_org: str = Field(description="GitHub organisation or user that owns the repository.")
+    github_repo: str = Field(description="Repository name (without the owner).")
+    environments: list[str] = Field(
+        default_factory=lambda: runner.environment_names(),
+        description="Environments deployed into this account, each with a deploy role; each "
+        "needs environments/Pulumi.<env>.yaml. Default: every environment.",
+    )
+    default_branch: str = Field(
+        "main",
+        description="Branch whose runs (scheduled drift checks, manual previews) may use the "
+        "read-only role.",
+    )
+    oidc_provider: Literal["create", "existing"] = Field(
+        "create",
+        description="`create` GitHub's OIDC provider, or use the one the account already has "
+        "(AWS allows one per URL).",
+    )
+    role_prefix: str = Field("configtrail-github", description="Prefix of the role names.")
+    deploy_session_seconds: int = Field(
+        7200,
+        description="Maximum session of the deploy roles (3600-43200); the deploy workflow "
+        "asks for this much so a long `up` keeps its credentials.",
+    )
+    state_bucket: str | None = Field(
+        None, description="S3 bucket of a self-managed Pulumi backend; null: Pulumi Cloud."
+    )
+    secrets_key_arn: str | None = Field(
+        None, description="KMS key (or alias) ARN of the stacks' secrets provider, if any."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
+
+    @field_validator("home_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in catalog.config_regions():
+            raise ValueError(f"{value!r} is not an AWS region")
+        return value
+
+    @field_validator("github_org")
+    @classmethod
+    def _org(cls, value: str) -> str:
+        if not _GITHUB_OWNER.match(value):
+            raise ValueError("must be a GitHub owner name: 1-39 letters, digits or inner '-'")
+        return value
+
+    @field_validator("github_repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _GITHUB_REPO.match(value) or value in (".", ".."):
+            raise ValueError("must be a repository name: 1-100 letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _environments(cls, values: list[str]) -> list[str]:
+        known = runner.environment_names()
+        if not values:
+            raise ValueError(f"must list at least one environment (known: {', '.join(known)})")
+        for value in values:
+            if value not in known:
+                hint = difflib.get_close_matches(value, known, n=1)
+                raise ValueError(
+                    f"{value!r} has no stack file environments/Pulumi.{value}.yaml "
+                    f"(known: {', '.join(known)})"
+                    + (f"; did you mean {hint[0]!r}?" if hint else "")
+                )
+        if len(set(values)) != len(values):
+            raise ValueError("lists an environment twice")
+        return values
+
+    @field_validator("default_branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not _BRANCH.match(value) or ".." in value:
+            raise ValueError("must be a branch name such as main")
+        return value
+
+    @field_validator("role_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _ROLE_PREFIX.match(value):
+            raise ValueError("must be 1-40 characters of letters, digits and +=,.@_-")
+        return value
+
+    @field_validator("deploy_session_seconds")
+    @classmethod
+    def _session(cls, value: int) -> int:
+        if not 3600 <= value <= 43200:
+            raise ValueError("must be between 3600 and 43200 seconds (IAM's limits)")
+        return value
+
+    @field_validator("state_bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and not _BUCKET.match(value):
+            raise ValueError("must be an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
+        return value
+
+    @field_validator("secrets_key_arn")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_ARN.match(value):
+            raise ValueError(
+                "must be a KMS key or alias ARN, e.g. "
+                "arn:aws:kms:us-east-1:123456789012:alias/pulumi-secrets"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _role_names_fit(self) -> BootstrapSettings:
+        longest = max(self.environments, key=len)
+        name = deploy_role_name(self.role_prefix, longest)
+        if len(name) > MAX_ROLE_NAME:
+            raise ValueError(
+                f"role name {name!r} is {len(name)} characters; IAM allows {MAX_ROLE_NAME}: "
+                "shorten rolePrefix"
+            )
+        return self
+
+    @property
+    def repository(self) -> str:
+        return f"{self.github_org}/{self.github_repo}"
+
+
+def preview_role_name(prefix: str) -> str:
+    return f"{prefix}-preview"
+
+
+def deploy_role_name(prefix: str, env: str) -> str:
+    return f"{prefix}-deploy-{env}"
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a bootstrap stack file; bare keys belong to this project."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SettingsError([f"{path}: no such stack file"]) from None
+    except yaml.YAMLError as error:
+        raise SettingsError([f"{path}: not valid YAML: {' '.join(str(error).split())}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise SettingsError([f"{path}: a stack file must be a mapping with a 'config:' mapping"])
+    return {(k if ":" in str(k) else f"{NAMESPACE}:{k}"): v for k, v in config.items()}
+
+
+def from_config(config: dict[str, Any], source: str) -> BootstrapSettings:
+    """Settings from a flat `namespace:key -> value` mapping; `source` names the stack file."""
+    aliases = {
+        field.alias or name: name
+        for name, field in BootstrapSettings.model_fields.items()
+        if name != "home_region"
+    }
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for full_key, raw in config.items():
+        namespace, _, key = str(full_key).rpartition(":")
+        if namespace != NAMESPACE:
+            if namespace not in ("aws", "pulumi"):
+                problems.append(
+                    f"{source}: {full_key}: unknown namespace {namespace!r}; bootstrap settings "
+                    f"are {NAMESPACE}:<key>"
+                )
+            continue
+        if key not in aliases:
+            close = difflib.get_close_matches(key, aliases, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(
+                f"{source}: {full_key}: unknown setting{hint}; allowed keys: "
+                f"{', '.join(sorted(aliases))}"
+            )
+            continue
+        values[key] = parse_config_value(raw)
+    region = config.get("aws:region")
+    if region in (None, ""):
+        problems.append(f"{source}: aws:region: missing; set the region, e.g. us-east-1")
+    else:
+        values["homeRegion"] = region
+    for required in ("githubOrg", "githubRepo"):
+        if required not in values:
+            problems.append(f"{source}: {NAMESPACE}:{required}: missing (required)")
+    if problems:
+        raise SettingsError(problems)
+    try:
+        return BootstrapSettings.model_validate(values)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, values, source)) from None
+
+
+def _describe(error: ValidationError, values: dict[str, Any], source: str) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        location = [str(part) for part in item["loc"]]
+        top = location[0] if location else ""
+        key = "aws:region" if top == "homeRegion" else f"{NAMESPACE}:{top}" if top else NAMESPACE
+        if len(location) > 1:
+            key += "[" + "][".join(location[1:]) + "]"
+        message = item["msg"].removeprefix("Value error, ")
+        if top:
+            shown = values.get(top, item.get("input"))
+            problems.append(f"{source}: {key} = {json.dumps(shown, default=str)}: {message}")
+        else:
+            problems.append(f"{source}: {message}")
+    return problems
+
+
+def load(path: Path) -> BootstrapSettings:
+    return from_config(read_stack_file(path), str(path))
