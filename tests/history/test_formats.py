@@ -114,3 +114,40 @@ def test_every_format_writes_to_a_file(run_cli, good_dir, tmp_path, fmt):
     code, out, _ = run_cli("--source", str(good_dir), "--format", fmt, "--out", str(target))
     assert code == 0 and out == ""
     assert "churn-model" in target.read_text()
+
+
+def test_out_dir_writes_every_report_from_one_scan(run_cli, tmp_path):
+    import archive
+
+    archive.write_dir(tmp_path / "a", {**archive.good_files(), **archive.bad_files()})
+    target = tmp_path / "audit"
+    code, out, _ = run_cli(
+        "--source",
+        str(tmp_path / "a"),
+        "--out-dir",
+        str(target),
+        "--since",
+        "2025-03-01",
+        "--until",
+        "2025-04-01",
+    )
+    assert code == 1 and out == ""
+    assert sorted(p.name for p in target.iterdir()) == [
+        "history.html",
+        "history.json",
+        "history.md",
+        "summary.md",
+    ]
+    assert json.loads((target / "history.json").read_text())["totals"]["resources"] == 4
+    assert (target / "history.html").read_text().count("<svg") == 4
+    assert "### AWS::SageMaker::Model `churn-model`" in (target / "history.md").read_text()
+    summary = (target / "summary.md").read_text()
+    assert "- 4 resources, 9 configuration items, 8 field changes" in summary
+    assert "**Skipped 6 files and 1 items:**" in summary
+
+
+def test_out_and_out_dir_exclude_each_other(run_cli, good_dir, tmp_path):
+    code, _, err = run_cli(
+        "--source", str(good_dir), "--out", str(tmp_path / "x"), "--out-dir", str(tmp_path)
+    )
+    assert code == 2 and "--out and --out-dir exclude each other" in err

@@ -25,6 +25,7 @@ from configtrail.history.reader import SourceError, open_source
 from configtrail.history.store import ItemStore
 
 OK, SKIPPED, UNUSABLE = 0, 1, 2
+OUT_DIR_FILES = {"html": "history.html", "markdown": "history.md", "json": "history.json"}
 
 
 class UsageError(Exception):
@@ -108,6 +109,12 @@ def register(subparsers) -> None:
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=render.FORMATS, default="table")
     output.add_argument("--out", type=Path, help="write the report here (default: stdout)")
+    output.add_argument(
+        "--out-dir",
+        type=Path,
+        help="write history.html, history.md and history.json (from one scan) and a short "
+        "summary.md into this directory, instead of --format/--out",
+    )
     output.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -179,6 +186,8 @@ def filters_from(args: argparse.Namespace, now: datetime | None = None) -> scan.
 
 
 def _check_sources(args: argparse.Namespace) -> None:
+    if args.out_dir and args.out:
+        raise UsageError("--out and --out-dir exclude each other")
     if args.athena_workgroup or args.athena_database:
         if not (args.athena_workgroup and args.athena_database):
             raise UsageError("--athena-workgroup and --athena-database go together")
@@ -269,22 +278,33 @@ def run(args: argparse.Namespace) -> int:
         except (SourceError, athena.AthenaError) as error:
             err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
             return UNUSABLE
-        report = render.Report(
-            summary=summary,
-            filters=filters,
-            generated=datetime.now(UTC),
-            timelines=store.timelines(filters.since, filters.until),
-        )
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-        target = args.out.open("w", encoding="utf-8") if args.out else nullcontext(sys.stdout)
-        with target as out:
-            totals = render.render(report, args.format, out)
+        generated = datetime.now(UTC)
+
+        def write(fmt: str, path: Path | None) -> render.Totals:
+            report = render.Report(
+                summary=summary,
+                filters=filters,
+                generated=generated,
+                timelines=store.timelines(filters.since, filters.until),
+            )
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            target = path.open("w", encoding="utf-8") if path else nullcontext(sys.stdout)
+            with target as out:
+                return render.render(report, fmt, out)
+
+        if args.out_dir:
+            # One scan, several renderings: the store is read again for each format.
+            for fmt, name in OUT_DIR_FILES.items():
+                totals = write(fmt, args.out_dir / name)
+            render.write_summary(summary, filters, totals, args.out_dir / "summary.md")
+        else:
+            totals = write(args.format, args.out)
     skipped = len(summary.skipped_files) + len(summary.skipped_items)
     err.print(
         f"history: {totals.resources} resources, {totals.items} items, {totals.changes} field "
         f"changes from {summary.source}"
-        + (f" -> {args.out}" if args.out else "")
+        + (f" -> {args.out or args.out_dir}" if args.out or args.out_dir else "")
         + (
             f"; [bold red]skipped {len(summary.skipped_files)} files and "
             f"{len(summary.skipped_items)} items[/bold red]"

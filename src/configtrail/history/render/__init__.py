@@ -83,3 +83,27 @@ def render(report: Report, fmt: str, out: TextIO) -> Totals:
     writer = {"table": table, "json": json_report, "markdown": markdown, "html": html}[fmt]
     writer.write(report, out)
     return report.totals
+
+
+def write_summary(summary: ScanSummary, filters: Filters, totals: Totals, path) -> None:
+    """A few lines for a CI job summary: the window, the totals and what was skipped."""
+    lines = ["## Configuration history report", ""]
+    lines += [f"- {label}: {value}" for label, value in filters_text(filters)]
+    lines += [
+        f"- {totals.resources} resources, {totals.items} configuration items, "
+        f"{totals.changes} field changes",
+        f"- {summary.files_read} files read from `{summary.source}`, "
+        f"{summary.duplicates} duplicate items dropped",
+    ]
+    skipped = summary.skipped_files + summary.skipped_items
+    if skipped:
+        lines += [
+            "",
+            f"**Skipped {len(summary.skipped_files)} files and "
+            f"{len(summary.skipped_items)} items:**",
+            "",
+        ]
+        lines += [f"- `{problem.name}`: {problem.reason}" for problem in skipped[:50]]
+        if len(skipped) > 50:
+            lines.append(f"- … and {len(skipped) - 50} more (see history.json)")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
