@@ -213,3 +213,29 @@ job-summary:
 	@shopt -s nullglob; files=(build/summary/*.md); \
 	if (( $${#files[@]} == 0 )); then echo "job-summary: no build/summary/*.md to show" >&2; exit 0; fi; \
 	for file in "$${files[@]}"; do cat "$$file"; echo; done >> "$${GITHUB_STEP_SUMMARY:-/dev/stdout}"
+
+# --- history explorer -----------------------------------------------------------------------------
+.PHONY: history audit-report bench-history
+ARGS ?=
+AUDIT_DIR ?= build/audit
+AUDIT_ARGS ?=
+
+## history: timelines and diffs of recorded history, e.g. make history ARGS='--source s3://BUCKET/configtrail --since 2025-03-01'
+history: venv
+	$(BIN)/configtrail history $(ARGS)
+
+## audit-report: previous month's history report (html, md, json) from AUDIT_SOURCE into AUDIT_DIR
+# AUDIT_SOURCE (s3://bucket/prefix or a directory) is read from the environment by the shell, never
+# pasted into the recipe. Exit code as `configtrail history`: 1 when anything was skipped.
+audit-report: venv
+	@if [[ -z "$${AUDIT_SOURCE:-}" ]]; then \
+	  echo "audit-report: set AUDIT_SOURCE=s3://bucket/prefix (or a directory of deliveries)" >&2; exit 2; fi
+	@mkdir -p "$(AUDIT_DIR)" build/summary
+	@status=0; $(BIN)/configtrail history --source "$$AUDIT_SOURCE" --previous-month \
+	  --out-dir "$(AUDIT_DIR)" $(AUDIT_ARGS) || status=$$?; \
+	if [[ -f "$(AUDIT_DIR)/summary.md" ]]; then cp "$(AUDIT_DIR)/summary.md" build/summary/audit-report.md; fi; \
+	exit $$status
+
+## bench-history: time and peak memory of building every timeline of 200,000 items in 2,000 files
+bench-history: venv
+	$(BIN)/python benchmarks/history_timelines.py
