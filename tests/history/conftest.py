@@ -18,11 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import archive
-
 from configtrail import cli
+from tests.history import archive
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 

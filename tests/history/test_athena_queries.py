@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import archive
 import boto3
 import pytest
 import requests
 
 from configtrail.history import athena
 from configtrail.history.scan import Filters
+from tests.history import archive
 
 
 def at(text):
@@ -138,6 +138,7 @@ def athena_results(moto_endpoint):
     return queue
 
 
+@pytest.mark.slow
 def test_timelines_through_athena_match_the_file_scan(
     run_cli, moto_endpoint, athena_results, good_dir
 ):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-import archive
 import pytest
 
 from configtrail.history.reader import FileProblem, decode
+from tests.history import archive
 
 CASES = {
     "_7.json.gz": "corrupt gzip",
@@ -20,7 +20,7 @@ CASES = {
 }
 
 
-@pytest.fixture(params=["directory", "s3"])
+@pytest.fixture(params=["directory", pytest.param("s3", marks=pytest.mark.slow)])
 def bad_source(request, tmp_path):
     files = {**archive.good_files(), **archive.bad_files()}
     if request.param == "directory":

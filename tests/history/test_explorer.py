@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 
-import archive
 import pytest
+
+from tests.history import archive
 
 
 def timelines(out: str) -> dict[str, dict]:
     return {t["resourceId"]: t for t in json.loads(out)["timelines"]}
 
 
-@pytest.fixture(params=["directory", "s3"])
+@pytest.fixture(params=["directory", pytest.param("s3", marks=pytest.mark.slow)])
 def source(request, good_dir):
     """The same archive, as a directory or as a bucket behind the S3 API."""
     if request.param == "directory":
@@ -85,6 +86,7 @@ def test_diffs_cover_configuration_tags_supplementary_configuration_and_relation
     }
 
 
+@pytest.mark.slow
 def test_directory_and_bucket_give_the_same_timelines(
     run_cli, good_dir, make_bucket, moto_endpoint
 ):

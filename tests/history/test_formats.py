@@ -84,7 +84,7 @@ def test_html_is_self_contained_with_a_chart_per_resource(run_cli, good_dir, tmp
 
 
 def test_html_escapes_values(run_cli, tmp_path):
-    import archive
+    from tests.history import archive
 
     evil = archive.guardrail("2025-03-03T16:00:00", "<script>alert(1)</script>")
     files = {
@@ -117,7 +117,7 @@ def test_every_format_writes_to_a_file(run_cli, good_dir, tmp_path, fmt):
 
 
 def test_out_dir_writes_every_report_from_one_scan(run_cli, tmp_path):
-    import archive
+    from tests.history import archive
 
     archive.write_dir(tmp_path / "a", {**archive.good_files(), **archive.bad_files()})
     target = tmp_path / "audit"

@@ -74,6 +74,7 @@ def test_unusable_sources(run_cli, source, message):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_missing_bucket(run_cli, moto_endpoint):
     code, _, err = run_cli("--source", "s3://no-such-bucket-here", "--endpoint-url", moto_endpoint)
     assert code == 2
