@@ -184,9 +184,11 @@ def run(
     checkov: Path = CHECKOV,
     config: Path = CONFIG,
     accepted: list[Acceptance] | None = None,
-    root: Path = REPO_ROOT,
+    root: Path | None = None,
 ) -> Result:
-    """Scan everything in one checkov process and sort the findings."""
+    """Scan everything in one checkov process and sort the findings (paths relative to `root`,
+    the repository by default)."""
+    root = root or REPO_ROOT
     if not checkov.exists():
         raise SettingsError(
             [f"{shown(checkov)}: checkov is not installed; run `make checkov-venv`"]

@@ -159,9 +159,13 @@ def _links(state: dict[str, Any], key: str, by_urn: dict[str, _Resource]) -> _Li
         target = by_urn.get(urn)
         if target is None:
             continue
-        for attr, value in _identity(target.state).items():
+        identity = _identity(target.state)
+        # An ARN is referenced as `.arn` even where the id is the same ARN (SNS topics, roles).
+        preferred = sorted(identity, key=lambda a: a != "arn" or not identity[a].startswith("arn:"))
+        for attr in preferred:
             # Terraform lists the attribute reference, then the resource itself.
-            link.exact.setdefault(value, [f"{target.address}.{snake(attr)}", target.address])
+            ref = [f"{target.address}.{snake(attr)}", target.address]
+            link.exact.setdefault(identity[attr], ref)
     return link
 
 
