@@ -74,9 +74,9 @@ def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
     if not all(path.is_file() for path in files):
         from configtrail.plan import export, runner
 
-        normal = runner.run(env, preview=False, directory=args.environments_dir)
-        preview = runner.run(env, preview=True, directory=args.environments_dir)
-        export.write(normal, preview, args.out)
+        for preview in (False, True):
+            export.write(runner.run(env, preview=preview, directory=args.environments_dir),
+                         args.out)
     return files
 
 
@@ -101,10 +101,10 @@ def _guarded(work) -> int:
     except PolicyInputError as error:
         err.print("[bold red]Unusable input[/bold red] — no verdict:")
         for line in str(error).splitlines():
-            err.print(f"  • {line}", markup=False)
+            err.print(f"  • {line}", markup=False, soft_wrap=True)
         return 2
     except PackStartError as error:
-        err.print(f"[bold red]Policy pack did not start[/bold red]: {error}", markup=False)
+        err.print(f"Policy pack did not start: {error}", markup=False, soft_wrap=True)
         return 2
 
 
