@@ -215,10 +215,11 @@ job-summary:
 	for file in "$${files[@]}"; do cat "$$file"; echo; done >> "$${GITHUB_STEP_SUMMARY:-/dev/stdout}"
 
 # --- history explorer -----------------------------------------------------------------------------
-.PHONY: history audit-report bench-history
+.PHONY: history audit-report audit-period bench-history
 ARGS ?=
 AUDIT_DIR ?= build/audit
 AUDIT_ARGS ?=
+AUDIT_SUMMARY ?= build/summary/audit-report.md
 
 ## history: timelines and diffs of recorded history, e.g. make history ARGS='--source s3://BUCKET/configtrail --since 2025-03-01'
 history: venv
@@ -230,12 +231,16 @@ history: venv
 audit-report: venv
 	@if [[ -z "$${AUDIT_SOURCE:-}" ]]; then \
 	  echo "audit-report: set AUDIT_SOURCE=s3://bucket/prefix (or a directory of deliveries)" >&2; exit 2; fi
-	@mkdir -p "$(AUDIT_DIR)" build/summary
+	@mkdir -p "$(AUDIT_DIR)" "$(dir $(AUDIT_SUMMARY))"
 	@status=0; $(BIN)/configtrail history --source "$$AUDIT_SOURCE" --previous-month \
 	  --out-dir "$(AUDIT_DIR)" $(AUDIT_ARGS) || status=$$?; \
-	if [[ -f "$(AUDIT_DIR)/summary.md" ]]; then cp "$(AUDIT_DIR)/summary.md" build/summary/audit-report.md; fi; \
+	if [[ -f "$(AUDIT_DIR)/summary.md" ]]; then cp "$(AUDIT_DIR)/summary.md" "$(AUDIT_SUMMARY)"; fi; \
 	exit $$status
 
 ## bench-history: time and peak memory of building every timeline of 200,000 items in 2,000 files
 bench-history: venv
 	$(BIN)/python benchmarks/history_timelines.py
+
+## audit-period: print period=YYYY-MM, the month audit-report covers (for the workflow's artifact name)
+audit-period: venv
+	@$(BIN)/python -c 'from datetime import UTC, datetime; from configtrail.commands.history import previous_month; print(f"period={previous_month(datetime.now(UTC))[0]:%Y-%m}")'
