@@ -3,16 +3,24 @@
 Runs the real program through Pulumi's mock runtime twice per environment — once as after an
 `up` (values AWS computes are filled in by AWS-like mocks) and once as a first-time preview (those
 values unknown) — and writes `build/<env>/stack.json` and `build/<env>/preview.json`.
+
+Environments are planned in forked worker processes, one per environment, at most one per core:
+each gets a fresh Pulumi runtime (no state leaks between stacks) and the heavy imports are paid
+once, before the fork.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
-from configtrail.plan import export, render, runner
+from configtrail.plan import runner
 from configtrail.settings import SettingsError
 
 DEFAULT_OUT = runner.REPO_ROOT / "build"
@@ -34,10 +42,7 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 def selected_envs(args: argparse.Namespace) -> list[str]:
     """The environments a command was asked for; SettingsError if none or unknown."""
     available = runner.environment_names(args.environments_dir)
-    if args.all or "all" in args.env:
-        chosen = available
-    else:
-        chosen = args.env
+    chosen = available if args.all or "all" in args.env else args.env
     if not chosen:
         raise SettingsError([
             f"no environment given: use --env NAME or --all (available: {', '.join(available)})"
@@ -58,12 +63,50 @@ def register(subparsers) -> None:
                         help="show the preview-style plan (values computed on create unknown)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output dir (build/)")
     parser.add_argument("--quiet", action="store_true", help="one summary line per environment")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="environments planned at once (default: one per core)")
     parser.set_defaults(handler=run)
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """What a worker reports back about one run (normal or preview-style) of one environment."""
+
+    env: str
+    preview: bool
+    resources: int
+    path: str
+    text: str
+    summary_row: str
+
+
+def plan_run(
+    env: str, preview: bool, environments_dir: Path, out: Path, show: bool, width: int
+) -> RunResult:
+    """One run of one environment: register the program, write its file, render if asked."""
+    from configtrail.plan import export
+
+    plan = runner.run(env, preview=preview, directory=environments_dir)
+    path = _shown(export.write(plan, out))
+    text = ""
+    if show:
+        from rich.console import Console
+
+        from configtrail.plan import render
+
+        buffer = io.StringIO()
+        render.render(plan, Console(file=buffer, width=width, highlight=False))
+        text = buffer.getvalue()
+    s = plan.settings
+    count = sum(r.custom for r in plan.resources)
+    row = (
+        f"| {env} | {count} | {', '.join(s.regions)} | {s.recording_profile} "
+        f"| {s.retention_days} days | {'yes' if s.archive_protect else '**no**'} |"
+    )
+    return RunResult(env, preview, count, path, text, row)
+
+
 def run(args: argparse.Namespace) -> int:
-    # Wide enough for the plan table when piped into CI logs and job summaries.
-    console = Console(highlight=False, width=None if Console().is_terminal else 160)
     envs = selected_envs(args)
     # Validate every environment first: nothing is registered if any stack file is bad.
     problems: list[str] = []
@@ -74,31 +117,56 @@ def run(args: argparse.Namespace) -> int:
             problems.extend(error.problems)
     if problems:
         raise SettingsError(problems)
-    summary = ["## Offline plan", "", "| environment | resources | regions | profile | retention "
-               "| protected | files |", "|---|---|---|---|---|---|---|"]
+    if args.jobs < 1:
+        raise SettingsError([f"--jobs {args.jobs}: must be 1 or more"])
+
+    from configtrail.stack import program
+
+    program.import_provider_modules()
+    width = _terminal_width()
+    # Heaviest first, so two workers finish together; both runs of each env are jobs.
+    jobs = [
+        (env, preview, args.environments_dir, args.out,
+         not args.quiet and preview == args.preview, width)
+        for env in reversed(envs) for preview in (False, True)
+    ]
+    workers = min(args.jobs, len(jobs))
+    # Forking is only safe while this process runs no other thread (a Pulumi runtime that already
+    # ran here leaves executor threads whose locks a child would inherit held).
+    if (workers > 1 and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods()):
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(plan_run, *zip(*jobs, strict=True)))
+    else:
+        results = [plan_run(*job) for job in jobs]
+
+    by_key = {(r.env, r.preview): r for r in results}
+    summary = [
+        "## Offline plan", "",
+        "| environment | resources | regions | profile | retention | protected |",
+        "|---|---|---|---|---|---|",
+    ]
     for env in envs:
-        normal = runner.run(env, preview=False, directory=args.environments_dir)
-        preview = runner.run(env, preview=True, directory=args.environments_dir)
-        stack_file, preview_file = export.write(normal, preview, args.out)
-        s = normal.settings
-        summary.append(
-            f"| {env} | {sum(r.custom for r in normal.resources)} | {', '.join(s.regions)} "
-            f"| {s.recording_profile} | {s.retention_days} days "
-            f"| {'yes' if s.archive_protect else '**no**'} "
-            f"| `{_shown(stack_file)}`, `{_shown(preview_file)}` |"
-        )
+        normal, preview = by_key[(env, False)], by_key[(env, True)]
+        files = f"{normal.path}, {preview.path}"
         if args.quiet:
-            console.print(
-                f"plan {env}: {sum(r.custom for r in normal.resources)} resources -> "
-                f"{_shown(stack_file)}, {_shown(preview_file)}"
-            )
+            print(f"plan {env}: {normal.resources} resources -> {files}", flush=True)
         else:
-            render.render(preview if args.preview else normal, console)
-            console.print(f"wrote {_shown(stack_file)} and {_shown(preview_file)}\n")
+            shown = preview if args.preview else normal
+            print(shown.text + f"wrote {files}\n", flush=True)
+        summary.append(normal.summary_row)
     summary_file = args.out / "summary" / "plan.md"
     summary_file.parent.mkdir(parents=True, exist_ok=True)
     summary_file.write_text("\n".join(summary) + "\n")
     return 0
+
+
+def _terminal_width() -> int:
+    """The terminal's width, or a width that suits CI logs when output is piped."""
+    import shutil
+
+    return shutil.get_terminal_size((160, 24)).columns if os.isatty(1) else 160
 
 
 def _shown(path: Path) -> str:

@@ -96,12 +96,15 @@ def preview_json(plan: Plan) -> dict[str, Any]:
     return {"steps": steps, "changeSummary": summary, "diagnostics": []}
 
 
-def write(plan: Plan, preview_plan: Plan, out_dir: Path) -> tuple[Path, Path]:
-    """Write `stack.json` (normal run) and `preview.json` (preview-style run) for one env."""
-    env_dir = out_dir / plan.env
-    env_dir.mkdir(parents=True, exist_ok=True)
-    stack_file = env_dir / "stack.json"
-    preview_file = env_dir / "preview.json"
-    stack_file.write_text(json.dumps(stack_export(plan), indent=2, sort_keys=True) + "\n")
-    preview_file.write_text(json.dumps(preview_json(preview_plan), indent=2, sort_keys=True) + "\n")
-    return stack_file, preview_file
+def output_path(out_dir: Path, env: str, preview: bool) -> Path:
+    """`build/<env>/stack.json` for a normal run, `build/<env>/preview.json` for a preview."""
+    return out_dir / env / ("preview.json" if preview else "stack.json")
+
+
+def write(plan: Plan, out_dir: Path) -> Path:
+    """Write a normal run as a stack export, a preview-style run as preview JSON."""
+    path = output_path(out_dir, plan.env, plan.preview)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = preview_json(plan) if plan.preview else stack_export(plan)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return path

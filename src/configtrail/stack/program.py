@@ -30,6 +30,18 @@ from configtrail.stack.role import RecorderRole, RecorderRoleArgs
 from configtrail.stack.rules import ManagedRules, ManagedRulesArgs
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parents[3] / "environments"
+# pulumi-aws loads its submodules lazily; these are the ones build() uses.
+PROVIDER_MODULES = ("cfg", "iam", "kms", "s3", "sns")
+
+
+def import_provider_modules() -> None:
+    """Load the pulumi-aws submodules the program uses (the offline plan does this once before
+    it forks one worker per environment, so no worker pays for it again)."""
+    import importlib
+
+    for module in PROVIDER_MODULES:
+        # pulumi-aws modules are lazy: only an attribute access really executes them.
+        getattr(importlib.import_module(f"pulumi_aws.{module}"), "__doc__", None)
 
 
 def build(settings: Settings, stack: str) -> dict[str, Any]:
