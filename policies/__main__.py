@@ -4,9 +4,8 @@ Nothing else belongs here — `PolicyPack(...)` blocks forever serving gRPC, so 
 in the importable `configtrail_policies` package.
 """
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-
 from configtrail_policies.pack import PACK_DESCRIPTION, PACK_NAME, policies
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(
     name=PACK_NAME,

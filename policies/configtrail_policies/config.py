@@ -47,9 +47,7 @@ def _string_list(description: str, default: list[str]) -> dict[str, Any]:
 
 # The AI baseline a narrowed recorder must keep, in every region. Global (IAM) types are left out
 # here because they are recorded in one region only (aws-cfg-recorder-global-types-once).
-BASELINE_TYPES = _types(
-    set(catalog.ai_systems_types()) - set(catalog.global_resource_types())
-)
+BASELINE_TYPES = _types(set(catalog.ai_systems_types()) - set(catalog.global_resource_types()))
 
 CONFIG_SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
     "aws-s3-bucket-default-encryption-kms": {

@@ -45,13 +45,17 @@ def config_trust(args, report) -> None:
         )
         if everyone or others:
             shown = "everyone (*)" if everyone else ", ".join(others)
-            report(f"Role {args.name!r} is assumed by AWS Config but also trusts {shown}. Trust "
-                   f"only {CONFIG_PRINCIPAL}.")
+            report(
+                f"Role {args.name!r} is assumed by AWS Config but also trusts {shown}. Trust "
+                f"only {CONFIG_PRINCIPAL}."
+            )
         values = condition_values(statement, "AWS:SourceAccount")
         if not (values.get("StringEquals") or values.get("StringLike")):
-            report(f"Role {args.name!r} trusts {CONFIG_PRINCIPAL} without an AWS:SourceAccount "
-                   "condition, so another account's Config could use it (confused deputy). Add "
-                   "StringEquals AWS:SourceAccount = <account id>.")
+            report(
+                f"Role {args.name!r} trusts {CONFIG_PRINCIPAL} without an AWS:SourceAccount "
+                "condition, so another account's Config could use it (confused deputy). Add "
+                "StringEquals AWS:SourceAccount = <account id>."
+            )
 
 
 def no_admin_statements(args, report) -> None:
@@ -76,9 +80,11 @@ def no_admin_statements(args, report) -> None:
             resources = as_list(statement.get("Resource"))
             if any(a in ("*", "*:*") for a in actions) and "*" in resources:
                 sid = statement.get("Sid")
-                report(f"{args.name!r} {label} allows every action on every resource"
-                       f"{f' (statement {sid!r})' if sid else ''}: full administrator access. "
-                       "Grant only the actions and resources needed.")
+                report(
+                    f"{args.name!r} {label} allows every action on every resource"
+                    f"{f' (statement {sid!r})' if sid else ''}: full administrator access. "
+                    "Grant only the actions and resources needed."
+                )
 
 
 def no_administrator_access(args, report) -> None:
@@ -89,8 +95,10 @@ def no_administrator_access(args, report) -> None:
         arns.extend(args.props.get("managedPolicyArns") or [])
     for arn in arns:
         if isinstance(arn, str) and arn.endswith(ADMIN_POLICY_SUFFIX):
-            report(f"{args.name!r} attaches {arn}: full administrator access. Attach a "
-                   "least-privilege policy instead (AWS_ConfigRole for AWS Config).")
+            report(
+                f"{args.name!r} attaches {arn}: full administrator access. Attach a "
+                "least-privilege policy instead (AWS_ConfigRole for AWS Config)."
+            )
 
 
 def key_rotation(args, report) -> None:
@@ -111,6 +119,8 @@ def topic_encrypted(args, report) -> None:
         return
     # An unknown key id (a key created in the same update) will be a key: it counts as set.
     if not peek(args.props, "kmsMasterKeyId"):
-        report(f"SNS topic {peek(args.props, 'name') or args.name!r} is not encrypted; Config "
-               "notifications name resources and changes. Set kms_master_key_id to the "
-               "ConfigTrail key of its region.")
+        report(
+            f"SNS topic {peek(args.props, 'name') or args.name!r} is not encrypted; Config "
+            "notifications name resources and changes. Set kms_master_key_id to the "
+            "ConfigTrail key of its region."
+        )

@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from configtrail_policies import types
-from configtrail_policies.config import AWS_DEFAULT_DELIVERY_FREQUENCY, FREQUENCY_HOURS, settings_for
+from configtrail_policies.config import (
+    AWS_DEFAULT_DELIVERY_FREQUENCY,
+    FREQUENCY_HOURS,
+    settings_for,
+)
 from configtrail_policies.graph import StackGraph
 from configtrail_policies.s3 import unknown
 from configtrail_policies.support import is_unknown, names, peek, plain
@@ -80,7 +84,8 @@ def recording_scope(args, report) -> None:
     if args.resource_type != types.RECORDER:
         return
     required = settings_for("aws-cfg-recorder-recording-scope", args.get_config())[
-        "requiredResourceTypes"]
+        "requiredResourceTypes"
+    ]
     try:
         scope = scope_of(args.props)
     except UnknownScope:
@@ -89,16 +94,21 @@ def recording_scope(args, report) -> None:
     missing = sorted(t for t in required if not scope.records(t, frozenset()))
     if missing:
         shown = names(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        report(f"Recorder {_recorder_name(args)!r} does not record {shown}; changes to those AI "
-               "systems would leave no history. Record all supported types or add them to "
-               "recording_group.resource_types.")
+        report(
+            f"Recorder {_recorder_name(args)!r} does not record {shown}; changes to those AI "
+            "systems would leave no history. Record all supported types or add them to "
+            "recording_group.resource_types."
+        )
 
 
 def continuous_recording(args, report) -> None:
     if args.resource_type != types.RECORDER:
         return
-    allowed = set(settings_for("aws-cfg-recorder-continuous-recording", args.get_config())[
-        "dailyAllowedResourceTypes"])
+    allowed = set(
+        settings_for("aws-cfg-recorder-continuous-recording", args.get_config())[
+            "dailyAllowedResourceTypes"
+        ]
+    )
     mode = plain(peek(args.props, "recordingMode", default={}) or {})
     if is_unknown(mode):
         report(unknown("recording_mode"))
@@ -107,9 +117,11 @@ def continuous_recording(args, report) -> None:
     if is_unknown(frequency):
         report(unknown("recording_mode.recording_frequency"))
     elif frequency != "CONTINUOUS":
-        report(f"Recorder {_recorder_name(args)!r} records {frequency}: a change that is undone "
-               "within the day leaves no history. Set recording_frequency to CONTINUOUS "
-               "(configtrail:recordingFrequency).")
+        report(
+            f"Recorder {_recorder_name(args)!r} records {frequency}: a change that is undone "
+            "within the day leaves no history. Set recording_frequency to CONTINUOUS "
+            "(configtrail:recordingFrequency)."
+        )
     overrides = mode.get("recordingModeOverride") or []
     for override in overrides if isinstance(overrides, list) else [overrides]:
         override = override or {}
@@ -121,9 +133,11 @@ def continuous_recording(args, report) -> None:
             continue
         extra = sorted(set(listed) - allowed)
         if extra:
-            report(f"Recorder {_recorder_name(args)!r} records {names(extra)} DAILY; only "
-                   f"{names(sorted(allowed)) or 'no types'} may be. Remove them from the "
-                   "override (configtrail:dailyResourceTypes).")
+            report(
+                f"Recorder {_recorder_name(args)!r} records {names(extra)} DAILY; only "
+                f"{names(sorted(allowed)) or 'no types'} may be. Remove them from the "
+                "override (configtrail:dailyResourceTypes)."
+            )
 
 
 def churny_types_daily(args, report) -> None:
@@ -146,44 +160,57 @@ def churny_types_daily(args, report) -> None:
     all_supported = group.get("allSupported", True)
     listed = set(group.get("resourceTypes") or [])
     continuous = sorted(
-        t for t in settings["churnyResourceTypes"]
+        t
+        for t in settings["churnyResourceTypes"]
         if (all_supported or t in listed) and t not in daily
     )
     if continuous:
-        report(f"Recorder {_recorder_name(args)!r} records {names(continuous)} CONTINUOUSLY; on "
-               "busy ML platforms these change many times a day and each change is billed. "
-               "Record them DAILY (configtrail:dailyResourceTypes) or set allowContinuous for "
-               "this environment.")
+        report(
+            f"Recorder {_recorder_name(args)!r} records {names(continuous)} CONTINUOUSLY; on "
+            "busy ML platforms these change many times a day and each change is billed. "
+            "Record them DAILY (configtrail:dailyResourceTypes) or set allowContinuous for "
+            "this environment."
+        )
 
 
 def delivery_frequency(args, report) -> None:
     if args.resource_type != types.DELIVERY_CHANNEL:
         return
     slowest = settings_for("aws-cfg-deliverychannel-delivery-frequency", args.get_config())[
-        "slowestDeliveryFrequency"]
-    frequency = peek(args.props, "snapshotDeliveryProperties", "deliveryFrequency",
-                     default=AWS_DEFAULT_DELIVERY_FREQUENCY)
+        "slowestDeliveryFrequency"
+    ]
+    frequency = peek(
+        args.props,
+        "snapshotDeliveryProperties",
+        "deliveryFrequency",
+        default=AWS_DEFAULT_DELIVERY_FREQUENCY,
+    )
     if is_unknown(frequency):
         report(unknown("snapshot_delivery_properties.delivery_frequency"))
     elif FREQUENCY_HOURS.get(frequency, 10**6) > FREQUENCY_HOURS[slowest]:
-        report(f"Delivery channel {peek(args.props, 'name') or args.name!r} delivers snapshots "
-               f"{frequency}, slower than {slowest}. Set delivery_frequency to {slowest} or "
-               "faster (configtrail:deliveryFrequency).")
+        report(
+            f"Delivery channel {peek(args.props, 'name') or args.name!r} delivers snapshots "
+            f"{frequency}, slower than {slowest}. Set delivery_frequency to {slowest} or "
+            "faster (configtrail:deliveryFrequency)."
+        )
 
 
 def retention_minimum_days(args, report) -> None:
     if args.resource_type != types.RETENTION:
         return
     minimum = settings_for("aws-cfg-retentionconfiguration-minimum-days", args.get_config())[
-        "minRetentionDays"]
+        "minRetentionDays"
+    ]
     days = peek(args.props, "retentionPeriodInDays")
     if is_unknown(days):
         report(unknown("retention_period_in_days"))
     elif days is None or float(days) < minimum:
         shown = "not set" if days is None else f"{int(float(days))} days"
-        report(f"AWS Config keeps its history for {shown}, less than the minimum of {minimum} "
-               f"days. Set retention_period_in_days to at least {minimum} "
-               "(configtrail:retentionDays).")
+        report(
+            f"AWS Config keeps its history for {shown}, less than the minimum of {minimum} "
+            f"days. Set retention_period_in_days to at least {minimum} "
+            "(configtrail:retentionDays)."
+        )
 
 
 # --- stack rules -------------------------------------------------------------------------------
@@ -191,8 +218,9 @@ def retention_minimum_days(args, report) -> None:
 
 def global_types_once(args, report) -> None:
     graph = StackGraph(args.resources)
-    global_types = frozenset(settings_for("aws-cfg-recorder-global-types-once",
-                                          args.get_config())["globalResourceTypes"])
+    global_types = frozenset(
+        settings_for("aws-cfg-recorder-global-types-once", args.get_config())["globalResourceTypes"]
+    )
     recorders = graph.of_type(types.RECORDER)
     if not recorders:
         return
@@ -201,8 +229,9 @@ def global_types_once(args, report) -> None:
         try:
             scope = scope_of(recorder.props)
         except UnknownScope:
-            report(unknown(f"recording_group of recorder {_recorder_name(recorder)!r}"),
-                   recorder.urn)
+            report(
+                unknown(f"recording_group of recorder {_recorder_name(recorder)!r}"), recorder.urn
+            )
             continue
         region = graph.region(recorder) or "(unknown region)"
         for resource_type in global_types:
@@ -210,13 +239,17 @@ def global_types_once(args, report) -> None:
                 regions_by_type[resource_type].add(region)
     duplicated = {t: sorted(r) for t, r in regions_by_type.items() if len(r) > 1}
     for resource_type, regions in sorted(duplicated.items()):
-        report(f"{resource_type} is recorded in {len(regions)} regions ({names(regions)}); every "
-               "region records the same global items again and bills them. Record global types "
-               "in the home region only.")
+        report(
+            f"{resource_type} is recorded in {len(regions)} regions ({names(regions)}); every "
+            "region records the same global items again and bills them. Record global types "
+            "in the home region only."
+        )
     if not regions_by_type:
-        report(f"No recorder records the global types ({names(sorted(global_types))}), so IAM "
-               "changes leave no history. Record them in the home region "
-               "(include_global_resource_types or resource_types).")
+        report(
+            f"No recorder records the global types ({names(sorted(global_types))}), so IAM "
+            "changes leave no history. Record them in the home region "
+            "(include_global_resource_types or resource_types)."
+        )
 
 
 def recorder_delivery_channel(args, report) -> None:
@@ -229,16 +262,22 @@ def recorder_delivery_channel(args, report) -> None:
         channels = channels_by_region.get(region, [])
         name = _recorder_name(recorder)
         if not channels:
-            report(f"Recorder {name!r} ({region or 'unknown region'}) has no delivery channel in "
-                   "its region, so nothing it records reaches the archive. Add an "
-                   "aws.cfg.DeliveryChannel.", recorder.urn)
+            report(
+                f"Recorder {name!r} ({region or 'unknown region'}) has no delivery channel in "
+                "its region, so nothing it records reaches the archive. Add an "
+                "aws.cfg.DeliveryChannel.",
+                recorder.urn,
+            )
             continue
         if not any(graph.channel_bucket(channel) is not None for channel in channels):
             targets = [peek(c.props, "s3BucketName") for c in channels]
             shown = names([("(unknown)" if is_unknown(t) else repr(t)) for t in targets])
-            report(f"Recorder {name!r} ({region}) delivers to {shown}, which is not a bucket of "
-                   "this stack, so the pack cannot vouch for the archive. Deliver to the "
-                   "ConfigTrail archive bucket.", recorder.urn)
+            report(
+                f"Recorder {name!r} ({region}) delivers to {shown}, which is not a bucket of "
+                "this stack, so the pack cannot vouch for the archive. Deliver to the "
+                "ConfigTrail archive bucket.",
+                recorder.urn,
+            )
 
 
 def recorder_status_enabled(args, report) -> None:
@@ -248,22 +287,31 @@ def recorder_status_enabled(args, report) -> None:
         region = graph.region(recorder)
         name = _recorder_name(recorder)
         matching = [
-            s for s in statuses
-            if graph.region(s) == region and (
+            s
+            for s in statuses
+            if graph.region(s) == region
+            and (
                 peek(s.props, "name") == name
-                or any(d.urn == recorder.urn for d in (s.property_dependencies or {}).get(
-                    "name", []))
+                or any(
+                    d.urn == recorder.urn for d in (s.property_dependencies or {}).get("name", [])
+                )
             )
         ]
         if not matching:
-            report(f"Recorder {name!r} ({region or 'unknown region'}) is never started: there is "
-                   "no RecorderStatus for it, and a stopped recorder records nothing. Add "
-                   "aws.cfg.RecorderStatus(name=recorder.name, is_enabled=True).", recorder.urn)
+            report(
+                f"Recorder {name!r} ({region or 'unknown region'}) is never started: there is "
+                "no RecorderStatus for it, and a stopped recorder records nothing. Add "
+                "aws.cfg.RecorderStatus(name=recorder.name, is_enabled=True).",
+                recorder.urn,
+            )
             continue
         for status in matching:
             enabled = peek(status.props, "isEnabled", default=False)
             if is_unknown(enabled):
                 report(unknown(f"is_enabled of the status of recorder {name!r}"), status.urn)
             elif enabled is not True:
-                report(f"Recorder {name!r} ({region}) is stopped (RecorderStatus is_enabled is "
-                       "false): nothing is recorded. Set is_enabled=True.", status.urn)
+                report(
+                    f"Recorder {name!r} ({region}) is stopped (RecorderStatus is_enabled is "
+                    "false): nothing is recorded. Set is_enabled=True.",
+                    status.urn,
+                )

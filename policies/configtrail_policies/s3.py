@@ -30,7 +30,10 @@ CONFIG_PRINCIPAL = "config.amazonaws.com"
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 ALGORITHMS = ("AES256", *KMS_ALGORITHMS)
 PUBLIC_ACCESS_FLAGS = (
-    "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets",
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
 )
 
 
@@ -53,7 +56,7 @@ def versioning_enabled(args, report) -> None:
     elif status != "Enabled":
         report(
             f"Versioning of bucket {bucket_name_of(args.props)!r} is {status!r}: overwritten or "
-            "deleted history would be lost. Set versioning_configuration.status to \"Enabled\"."
+            'deleted history would be lost. Set versioning_configuration.status to "Enabled".'
         )
 
 
@@ -64,9 +67,12 @@ def default_encryption_kms(args, report) -> None:
     bucket = bucket_name_of(args.props)
     rules = peek(args.props, "rules", default=[])
     if is_unknown(rules) or not rules:
-        report(unknown("rules") if is_unknown(rules) else
-               f"Bucket {bucket!r} has an encryption configuration without rules. Add a rule "
-               "with apply_server_side_encryption_by_default.")
+        report(
+            unknown("rules")
+            if is_unknown(rules)
+            else f"Bucket {bucket!r} has an encryption configuration without rules. Add a rule "
+            "with apply_server_side_encryption_by_default."
+        )
         return
     for index, rule in enumerate(rules):
         default = (rule or {}).get("applyServerSideEncryptionByDefault") or {}
@@ -74,17 +80,23 @@ def default_encryption_kms(args, report) -> None:
         if is_unknown(algorithm):
             report(unknown(f"rules[{index}].sse_algorithm"))
         elif algorithm not in ALGORITHMS:
-            report(f"Bucket {bucket!r} rule {index} uses sse_algorithm {algorithm!r}; use one of "
-                   f"{', '.join(ALGORITHMS)}.")
+            report(
+                f"Bucket {bucket!r} rule {index} uses sse_algorithm {algorithm!r}; use one of "
+                f"{', '.join(ALGORITHMS)}."
+            )
         elif settings["requireKms"] and algorithm not in KMS_ALGORITHMS:
-            report(f"Bucket {bucket!r} is encrypted with {algorithm} (SSE-S3), but this "
-                   "environment requires SSE-KMS with a customer key. Set "
-                   "configtrail:archiveEncryption to kms.")
+            report(
+                f"Bucket {bucket!r} is encrypted with {algorithm} (SSE-S3), but this "
+                "environment requires SSE-KMS with a customer key. Set "
+                "configtrail:archiveEncryption to kms."
+            )
         elif settings["requireKms"] and not default.get("kmsMasterKeyId"):
             # An unknown key ARN (a key created in the same update) counts as set.
-            report(f"Bucket {bucket!r} uses {algorithm} without kms_master_key_id, so S3 uses "
-                   "the AWS-managed key, which AWS Config cannot be granted. Set the "
-                   "ConfigTrail key.")
+            report(
+                f"Bucket {bucket!r} uses {algorithm} without kms_master_key_id, so S3 uses "
+                "the AWS-managed key, which AWS Config cannot be granted. Set the "
+                "ConfigTrail key."
+            )
 
 
 def public_access_blocked(args, report) -> None:
@@ -100,9 +112,11 @@ def public_access_blocked(args, report) -> None:
     if unknowns:
         report(unknown(", ".join(unknowns)))
     if off:
-        report(f"Public access block of bucket {bucket_name_of(args.props)!r} leaves "
-               f"{', '.join(off)} off, so the history could be made public. Set all four flags "
-               "to true.")
+        report(
+            f"Public access block of bucket {bucket_name_of(args.props)!r} leaves "
+            f"{', '.join(off)} off, so the history could be made public. Set all four flags "
+            "to true."
+        )
 
 
 def tls_only(args, report) -> None:
@@ -119,12 +133,17 @@ def tls_only(args, report) -> None:
     except DocumentError as error:
         report(f"Bucket policy of {bucket!r}: {error}. Write a valid policy with a TLS-only deny.")
         return
-    targets = [f"{bucket}", f"{bucket}/any/key"] if isinstance(bucket, str) and not \
-        is_unknown(bucket) else None
+    targets = (
+        [f"{bucket}", f"{bucket}/any/key"]
+        if isinstance(bucket, str) and not is_unknown(bucket)
+        else None
+    )
     if not any(_denies_plain_http(statement, targets) for statement in found):
-        report(f"Bucket policy of {bucket!r} has no statement that denies requests without TLS. "
-               "Add Effect Deny, Principal \"*\", Action \"s3:*\", Resource [bucket ARN, "
-               "bucket ARN/*], Condition Bool aws:SecureTransport \"false\".")
+        report(
+            f"Bucket policy of {bucket!r} has no statement that denies requests without TLS. "
+            'Add Effect Deny, Principal "*", Action "s3:*", Resource [bucket ARN, '
+            'bucket ARN/*], Condition Bool aws:SecureTransport "false".'
+        )
 
 
 def _denies_plain_http(statement: dict, targets: list[str] | None) -> bool:
@@ -136,8 +155,9 @@ def _denies_plain_http(statement: dict, targets: list[str] | None) -> bool:
     actions = as_list(statement.get("Action"))
     if not any(action in ("*", "s3:*") for action in actions):
         return False
-    if "false" not in [v.lower() for v in condition_values(statement, "aws:SecureTransport")
-                       .get("Bool", [])]:
+    if "false" not in [
+        v.lower() for v in condition_values(statement, "aws:SecureTransport").get("Bool", [])
+    ]:
         return False
     patterns = [_s3_path(resource) for resource in as_list(statement.get("Resource"))]
     if targets is None:  # bucket name unknown: require a bucket-level and an object-level entry
@@ -152,8 +172,10 @@ def disallow_force_destroy(args, report) -> None:
     if is_unknown(value):
         report(unknown("force_destroy"))
     elif value:
-        report(f"Bucket {bucket_name_of(args.props)!r} sets force_destroy: destroying the stack "
-               "would delete every object and version of the history. Remove force_destroy.")
+        report(
+            f"Bucket {bucket_name_of(args.props)!r} sets force_destroy: destroying the stack "
+            "would delete every object and version of the history. Remove force_destroy."
+        )
 
 
 def protected(args, report) -> None:
@@ -162,16 +184,19 @@ def protected(args, report) -> None:
     # The Analyzer protocol passes `protect` but not `retainOnDelete`, so `protect` is what the
     # engine lets a policy see; the stack sets both together (configtrail.stack.base.child).
     if not args.opts.protect:
-        report(f"Bucket {bucket_name_of(args.props)!r} is not protected: `pulumi destroy` or a "
-               "merge that drops it from the program would delete the history. Set protect "
-               "and retain_on_delete (configtrail:archiveProtect: true).")
+        report(
+            f"Bucket {bucket_name_of(args.props)!r} is not protected: `pulumi destroy` or a "
+            "merge that drops it from the program would delete the history. Set protect "
+            "and retain_on_delete (configtrail:archiveProtect: true)."
+        )
 
 
 def lifecycle_keeps_history(args, report) -> None:
     if args.resource_type not in types.LIFECYCLE:
         return
     minimum = settings_for("aws-s3-bucket-lifecycle-keeps-history", args.get_config())[
-        "minRetentionDays"]
+        "minRetentionDays"
+    ]
     bucket = bucket_name_of(args.props)
     rules = peek(args.props, "rules", default=[])
     if is_unknown(rules):
@@ -184,8 +209,10 @@ def lifecycle_keeps_history(args, report) -> None:
         label = f"rule {rule.get('id') or index!r}"
         checks: list[tuple[str, object]] = [
             ("expiration.days", (rule.get("expiration") or {}).get("days")),
-            ("noncurrent_version_expiration.noncurrent_days",
-             (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays")),
+            (
+                "noncurrent_version_expiration.noncurrent_days",
+                (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays"),
+            ),
         ]
         for field, days in checks:
             if days is None:
@@ -193,13 +220,17 @@ def lifecycle_keeps_history(args, report) -> None:
             if is_unknown(days):
                 report(unknown(f"{label} {field}"))
             elif float(days) < minimum:
-                report(f"Lifecycle {label} of bucket {bucket!r} expires history after "
-                       f"{int(float(days))} days ({field}), before the minimum retention of "
-                       f"{minimum} days. Remove the expiration or raise it to {minimum} days.")
+                report(
+                    f"Lifecycle {label} of bucket {bucket!r} expires history after "
+                    f"{int(float(days))} days ({field}), before the minimum retention of "
+                    f"{minimum} days. Remove the expiration or raise it to {minimum} days."
+                )
         date = (rule.get("expiration") or {}).get("date")
         if date:
-            report(f"Lifecycle {label} of bucket {bucket!r} expires history on a fixed date "
-                   f"({date}). Expire by age of at least {minimum} days, or not at all.")
+            report(
+                f"Lifecycle {label} of bucket {bucket!r} expires history on a fixed date "
+                f"({date}). Expire by age of at least {minimum} days, or not at all."
+            )
 
 
 # --- stack rules -----------------------------------------------------------------------------
@@ -216,9 +247,12 @@ def history_controls_present(args, report) -> None:
     for bucket in graph.buckets():
         missing = [label for label, kinds in required if not graph.attached(bucket, kinds)]
         if missing:
-            report(f"Bucket {graph.bucket_name(bucket)!r} has no {', '.join(missing)}: its "
-                   "history lacks that protection. Create the missing aws.s3 resource(s) for "
-                   "the bucket.", bucket.urn)
+            report(
+                f"Bucket {graph.bucket_name(bucket)!r} has no {', '.join(missing)}: its "
+                "history lacks that protection. Create the missing aws.s3 resource(s) for "
+                "the bucket.",
+                bucket.urn,
+            )
 
 
 def config_delivery_policy(args, report) -> None:
@@ -238,8 +272,11 @@ def config_delivery_policy(args, report) -> None:
         for policy in policies:
             problems = _delivery_problems(peek(policy.props, "policy"), name, prefix)
             for problem in problems:
-                report(f"Bucket policy of {name!r} (delivery channel {channel.name!r}, prefix "
-                       f"{prefix or '(none)'!r}): {problem}", policy.urn)
+                report(
+                    f"Bucket policy of {name!r} (delivery channel {channel.name!r}, prefix "
+                    f"{prefix or '(none)'!r}): {problem}",
+                    policy.urn,
+                )
 
 
 def _delivery_problems(text, bucket: str, prefix: str) -> list[str]:
@@ -250,40 +287,55 @@ def _delivery_problems(text, bucket: str, prefix: str) -> list[str]:
     except DocumentError as error:
         return [str(error)]
     config_allows = [
-        s for s in found
-        if s.get("Effect") == "Allow"
-        and CONFIG_PRINCIPAL in principals(s)[1].get("Service", [])
+        s
+        for s in found
+        if s.get("Effect") == "Allow" and CONFIG_PRINCIPAL in principals(s)[1].get("Service", [])
     ]
     problems = []
     needed: list[tuple[str, str, Callable[[str], str]]] = [
         ("s3:GetBucketAcl", "AWSConfigBucketPermissionsCheck", lambda _account: bucket),
         ("s3:ListBucket", "AWSConfigBucketExistenceCheck", lambda _account: bucket),
-        ("s3:PutObject", "AWSConfigBucketDelivery",
-         lambda account: f"{bucket}/{prefix + '/' if prefix else ''}AWSLogs/{account}/Config/"
-                         "us-east-1/2026/1/1/ConfigSnapshot/x.json.gz"),
+        (
+            "s3:PutObject",
+            "AWSConfigBucketDelivery",
+            lambda account: (
+                f"{bucket}/{prefix + '/' if prefix else ''}AWSLogs/{account}/Config/"
+                "us-east-1/2026/1/1/ConfigSnapshot/x.json.gz"
+            ),
+        ),
     ]
     for action, sid, target_for in needed:
         granting = [s for s in config_allows if _allows_action(s, action)]
         if not granting:
-            problems.append(f"no statement lets {CONFIG_PRINCIPAL} {action} ({sid}); AWS Config "
-                            "cannot deliver. Add it.")
+            problems.append(
+                f"no statement lets {CONFIG_PRINCIPAL} {action} ({sid}); AWS Config "
+                "cannot deliver. Add it."
+            )
             continue
         limited = [s for s in granting if _source_accounts(s)]
         if not limited:
-            problems.append(f"the {action} statement for {CONFIG_PRINCIPAL} has no "
-                            "AWS:SourceAccount condition (confused deputy). Add StringEquals "
-                            "AWS:SourceAccount = <account id>.")
+            problems.append(
+                f"the {action} statement for {CONFIG_PRINCIPAL} has no "
+                "AWS:SourceAccount condition (confused deputy). Add StringEquals "
+                "AWS:SourceAccount = <account id>."
+            )
             continue
         covered = any(
             _matches(target_for(account), [_s3_path(r) for r in as_list(s.get("Resource"))])
-            for s in limited for account in _source_accounts(s)
+            for s in limited
+            for account in _source_accounts(s)
         )
         if not covered:
-            where = target_for("<account>").rsplit("/", 6)[0] + "/*" if action == "s3:PutObject" \
+            where = (
+                target_for("<account>").rsplit("/", 6)[0] + "/*"
+                if action == "s3:PutObject"
                 else bucket
-            problems.append(f"the {action} statement does not cover arn:aws:s3:::{where} "
-                            "(the channel's bucket and prefix), so delivery fails with "
-                            "InsufficientDeliveryPolicyException. Fix its Resource.")
+            )
+            problems.append(
+                f"the {action} statement does not cover arn:aws:s3:::{where} "
+                "(the channel's bucket and prefix), so delivery fails with "
+                "InsufficientDeliveryPolicyException. Fix its Resource."
+            )
     return problems
 
 
@@ -300,13 +352,19 @@ def no_object_lock_on_delivery(args, report) -> None:
         if is_unknown(enabled):
             report(unknown(f"object_lock_enabled of bucket {name!r}"), bucket.urn)
         elif enabled:
-            report(f"Bucket {name!r} receives AWS Config delivery but has Object Lock enabled; "
-                   "AWS Config cannot deliver to it. Deliver to a bucket without Object Lock and "
-                   "replicate into a locked vault.", bucket.urn)
+            report(
+                f"Bucket {name!r} receives AWS Config delivery but has Object Lock enabled; "
+                "AWS Config cannot deliver to it. Deliver to a bucket without Object Lock and "
+                "replicate into a locked vault.",
+                bucket.urn,
+            )
         for lock in graph.attached(bucket, types.OBJECT_LOCK):
-            report(f"Bucket {name!r} receives AWS Config delivery but has an Object Lock "
-                   "configuration; AWS Config cannot deliver to it. Move the lock to the "
-                   "replicated vault.", lock.urn)
+            report(
+                f"Bucket {name!r} receives AWS Config delivery but has an Object Lock "
+                "configuration; AWS Config cannot deliver to it. Move the lock to the "
+                "replicated vault.",
+                lock.urn,
+            )
 
 
 # --- matching helpers --------------------------------------------------------------------------

@@ -35,9 +35,7 @@ def is_unknown(value: Any) -> bool:
 
 def plain(value: Any) -> Any:
     """A deep copy of `value` without proxies; unknowns stay as their sentinel strings."""
-    if isinstance(value, _DictProxy):
-        value = value["__target"]
-    elif isinstance(value, _ListProxy):
+    if isinstance(value, (_DictProxy, _ListProxy)):
         value = value["__target"]
     if isinstance(value, Mapping):
         return {key: plain(item) for key, item in value.items()}
@@ -52,9 +50,11 @@ def peek(mapping: Any, *path: str | int, default: Any = None) -> Any:
     for key in path:
         if is_unknown(current):
             return current
-        if isinstance(current, Mapping) and key in current:
-            current = current[key]
-        elif isinstance(current, list) and isinstance(key, int) and -len(current) <= key < len(current):
+        if (isinstance(current, Mapping) and key in current) or (
+            isinstance(current, list)
+            and isinstance(key, int)
+            and -len(current) <= key < len(current)
+        ):
             current = current[key]
         else:
             return default

@@ -48,9 +48,12 @@ def required_tags(args, report) -> None:
     if not taggable(args.resource_type):
         return
     required = settings_for("aws-taggable-resource-required-tags", args.get_config())[
-        "requiredTags"]
+        "requiredTags"
+    ]
     tags = {**_default_tags(args.provider), **dict(args.props.get("tags") or {})}
     missing = [key for key in required if not str(tags.get(key) or "").strip()]
     if missing:
-        report(f"{args.name!r} has no {names(missing)} tag(s). Add them to configtrail:tags (the "
-               "provider's default tags) or to the resource's tags.")
+        report(
+            f"{args.name!r} has no {names(missing)} tag(s). Add them to configtrail:tags (the "
+            "provider's default tags) or to the resource's tags."
+        )

@@ -23,12 +23,15 @@ def _write(tmp_path, name, document) -> str:
 # --- unusable input: exit 2, a clear message, no traceback -----------------------------------
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("{not json", "not valid JSON"),
-    ({"hello": 1}, "unknown format"),
-    ({"version": 2, "deployment": {"resources": []}}, "version 2 is not supported"),
-    ({"steps": [{"op": "create", "newState": {"urn": "x", "type": "t"}}]}, "not a Pulumi URN"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not valid JSON"),
+        ({"hello": 1}, "unknown format"),
+        ({"version": 2, "deployment": {"resources": []}}, "version 2 is not supported"),
+        ({"steps": [{"op": "create", "newState": {"urn": "x", "type": "t"}}]}, "not a Pulumi URN"),
+    ],
+)
 def test_unusable_file(tmp_path, capsys, content, expected):
     assert main(["policy-check", _write(tmp_path, "in.json", content)]) == 2
     err = capsys.readouterr().err
@@ -48,17 +51,26 @@ def test_preview_without_sames_is_refused(plan_documents, tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("config", "expected"), [
-    ({"aws-s3-bucket-protectd": "advisory"}, "did you mean 'aws-s3-bucket-protected'"),
-    ({"aws-s3-bucket-protected": "blocking"}, "'blocking' is not one of"),
-    ({"aws-cfg-retentionconfiguration-minimum-days": {"minRetentionDay": 10}},
-     "not a setting of this policy"),
-    ({"aws-cfg-retentionconfiguration-minimum-days": {"minRetentionDays": "long"}},
-     "is not of type 'integer'"),
-    ({"aws-cfg-retentionconfiguration-minimum-days": {"minRetentionDays": 10}},
-     "less than the minimum of 30"),
-    ({"all": {"requireKms": True}}, "only an enforcement level"),
-])
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"aws-s3-bucket-protectd": "advisory"}, "did you mean 'aws-s3-bucket-protected'"),
+        ({"aws-s3-bucket-protected": "blocking"}, "'blocking' is not one of"),
+        (
+            {"aws-cfg-retentionconfiguration-minimum-days": {"minRetentionDay": 10}},
+            "not a setting of this policy",
+        ),
+        (
+            {"aws-cfg-retentionconfiguration-minimum-days": {"minRetentionDays": "long"}},
+            "is not of type 'integer'",
+        ),
+        (
+            {"aws-cfg-retentionconfiguration-minimum-days": {"minRetentionDays": 10}},
+            "less than the minimum of 30",
+        ),
+        ({"all": {"requireKms": True}}, "only an enforcement level"),
+    ],
+)
 def test_bad_policy_config(plan_documents, tmp_path, capsys, config, expected):
     stack = _write(tmp_path, "s.json", plan_documents["dev"]["stack"])
     cfg = _write(tmp_path, "c.json", config)
@@ -82,8 +94,10 @@ def test_violation_exits_1_with_json_and_markdown(plan_documents, tmp_path, caps
     set_prop(find(document, "aws:s3/bucket:Bucket", "archive"), "forceDestroy", True)
     path = _write(tmp_path, "prod.json", document)
     summary = tmp_path / "summary.md"
-    assert main(["policy-check", path, "--env", "prod", "--format", "json",
-                 "--summary", str(summary)]) == 1
+    assert (
+        main(["policy-check", path, "--env", "prod", "--format", "json", "--summary", str(summary)])
+        == 1
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["passed"] is False
     [finding] = result["reports"][0]["findings"]
@@ -115,7 +129,10 @@ def test_policy_makes_missing_plans(tmp_path, capsys):
 
 def test_wire_values_as_the_engine_marshals_them():
     assert wire_value({"days": 30, "on": True, "none": None}) == {
-        "days": 30.0, "on": True, "none": None}
+        "days": 30.0,
+        "on": True,
+        "none": None,
+    }
     assert wire_value({"__defaults": ["x"], "a": 1}) == {"a": 1.0}
     secret = {SIG_KEY: SECRET_SIG, "plaintext": json.dumps({"k": 1})}
     assert wire_value(secret) == {SIG_KEY: SECRET_SIG, "value": {"k": 1.0}}

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from configtrail_policies import config as pack_config
+from configtrail_policies.pack import VALIDATORS, policies
+from configtrail_policies.rules import BY_NAME, RULES
 
 from configtrail import catalog
 from configtrail.policy import packconfig
 from configtrail.policy.analyzer import POLICY_PACK_DIR
-from configtrail_policies import config as pack_config
-from configtrail_policies.pack import VALIDATORS, policies
-from configtrail_policies.rules import BY_NAME, RULES
 from tests.policies.conftest import ENVS, env_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,8 +68,9 @@ def test_config_defaults_validate_against_their_schemas():
 
 
 def test_baseline_comes_from_the_catalog():
-    baseline = set(pack_config.defaults("aws-cfg-recorder-recording-scope")[
-        "requiredResourceTypes"])
+    baseline = set(
+        pack_config.defaults("aws-cfg-recorder-recording-scope")["requiredResourceTypes"]
+    )
     assert baseline == set(catalog.ai_systems_types()) - set(catalog.global_resource_types())
     assert "AWS::Config::ResourceCompliance" in baseline
 
@@ -90,8 +91,10 @@ def test_environment_configs_reconcile_and_choose_levels(pack):
     for env in ("staging", "prod"):
         advisory = {n for n, level in levels[env].items() if level != "mandatory"}
         assert advisory == {"aws-cfg-recorder-churny-types-daily"}, env
-    assert env_config("prod")["aws-cfg-retentionconfiguration-minimum-days"][
-        "minRetentionDays"] == 2557
+    assert (
+        env_config("prod")["aws-cfg-retentionconfiguration-minimum-days"]["minRetentionDays"]
+        == 2557
+    )
 
 
 def test_requirements_pin_what_the_lock_pins():
@@ -111,7 +114,8 @@ def test_pulumi_policy_yaml():
     assert document["runtime"]["name"] == "python"
     assert document["runtime"]["options"]["virtualenv"] == "../.venv"
     assert (POLICY_PACK_DIR / document["runtime"]["options"]["virtualenv"]).resolve() == (
-        REPO / ".venv").resolve()
+        REPO / ".venv"
+    ).resolve()
     assert document["version"] and document["description"]
 
 
@@ -121,20 +125,25 @@ def test_main_only_builds_the_pack_and_is_never_imported():
     assert len(calls) == 2 and isinstance(calls[1].value, ast.Call)  # docstring, PolicyPack()
     assert calls[1].value.func.id == "PolicyPack"
     entry = str((POLICY_PACK_DIR / "__main__.py").resolve())
-    loaded = [m for m in list(sys.modules.values())
-              if str(getattr(m, "__file__", "") or "") == entry]
+    loaded = [
+        m for m in list(sys.modules.values()) if str(getattr(m, "__file__", "") or "") == entry
+    ]
     assert not loaded
     for path in (REPO / "tests").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom | ast.Import):
-                modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
-                    a.name for a in node.names]
+                modules = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                )
                 assert not any(m.endswith("__main__") for m in modules), path
             if isinstance(node, ast.Call):  # runpy.run_path / run_module would run it too
                 func = node.func
                 called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                assert called not in ("run_path", "run_module") or "policies" not in \
-                    ast.unparse(node), path
+                assert called not in ("run_path", "run_module") or "policies" not in ast.unparse(
+                    node
+                ), path
 
 
 def test_readme_lists_every_policy():
@@ -146,5 +155,6 @@ def test_readme_lists_every_policy():
 
 def test_env_config_files_are_json_objects():
     for env in ENVS:
-        assert isinstance(json.loads((POLICY_PACK_DIR / "config" / f"{env}.json").read_text()),
-                          dict)
+        assert isinstance(
+            json.loads((POLICY_PACK_DIR / "config" / f"{env}.json").read_text()), dict
+        )

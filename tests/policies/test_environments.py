@@ -5,33 +5,29 @@ policy has a compliant case: a plan with the resources it checks and no finding.
 from __future__ import annotations
 
 import pytest
-
 from configtrail_policies.rules import RULES
+
 from tests.policies.conftest import ENVS
 from tests.policies.test_common import DEV_ADVISORY
 
 # The resources each policy judges, all present in the compliant plans (prod, custom role).
 SUBJECTS = {
     "aws-s3-bucket-versioning-enabled": "aws:s3/bucketVersioning:BucketVersioning",
-    "aws-s3-bucket-default-encryption-kms":
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws-s3-bucket-default-encryption-kms": "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",  # noqa: E501 (type tokens)
     "aws-s3-bucket-public-access-blocked": "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws-s3-bucket-tls-only": "aws:s3/bucketPolicy:BucketPolicy",
     "aws-s3-bucket-config-delivery-policy": "aws:cfg/deliveryChannel:DeliveryChannel",
     "aws-s3-bucket-disallow-force-destroy": "aws:s3/bucket:Bucket",
     "aws-s3-bucket-protected": "aws:s3/bucket:Bucket",
-    "aws-s3-bucket-lifecycle-keeps-history":
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws-s3-bucket-no-object-lock-on-delivery":
-        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws-s3-bucket-lifecycle-keeps-history": "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",  # noqa: E501 (type tokens)
+    "aws-s3-bucket-no-object-lock-on-delivery": "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",  # noqa: E501 (type tokens)
     "aws-s3-bucket-history-controls-present": "aws:s3/bucket:Bucket",
     "aws-cfg-recorder-recording-scope": "aws:cfg/recorder:Recorder",
     "aws-cfg-recorder-global-types-once": "aws:cfg/recorder:Recorder",
     "aws-cfg-recorder-delivery-channel": "aws:cfg/deliveryChannel:DeliveryChannel",
     "aws-cfg-recorder-status-enabled": "aws:cfg/recorderStatus:RecorderStatus",
     "aws-cfg-deliverychannel-delivery-frequency": "aws:cfg/deliveryChannel:DeliveryChannel",
-    "aws-cfg-retentionconfiguration-minimum-days":
-        "aws:cfg/retentionConfiguration:RetentionConfiguration",
+    "aws-cfg-retentionconfiguration-minimum-days": "aws:cfg/retentionConfiguration:RetentionConfiguration",  # noqa: E501 (type tokens)
     "aws-cfg-recorder-continuous-recording": "aws:cfg/recorder:Recorder",
     "aws-cfg-recorder-churny-types-daily": "aws:cfg/recorder:Recorder",
     "aws-iam-role-config-trust": "aws:iam/role:Role",

@@ -60,164 +60,418 @@ def _lock_on_archive(doc):
 
 def _narrow(doc):
     recorder = find(doc, RECORDER, "us-west-2")
-    set_prop(recorder, "recordingGroup", {
-        "allSupported": False,
-        "includeGlobalResourceTypes": False,
-        "recordingStrategies": [{"useOnly": "INCLUSION_BY_RESOURCE_TYPES"}],
-        "resourceTypes": ["AWS::S3::Bucket", "AWS::Config::ResourceCompliance"],
-    })
+    set_prop(
+        recorder,
+        "recordingGroup",
+        {
+            "allSupported": False,
+            "includeGlobalResourceTypes": False,
+            "recordingStrategies": [{"useOnly": "INCLUSION_BY_RESOURCE_TYPES"}],
+            "resourceTypes": ["AWS::S3::Bucket", "AWS::Config::ResourceCompliance"],
+        },
+    )
 
 
 def _drop_type(resource_type):
     def change(doc):
         recorder = find(doc, RECORDER, "us-east-1")
-        _nested(recorder, "recordingGroup",
-                lambda group: group["resourceTypes"].remove(resource_type))
+        _nested(
+            recorder, "recordingGroup", lambda group: group["resourceTypes"].remove(resource_type)
+        )
+
     return change
 
 
 # (id, env, document, mutation, expected policy, expected level)
 MUTATIONS = [
-    ("drop-public-access-block", "prod", "stack",
-     lambda d: drop(d, PAB, "archive"), "aws-s3-bucket-history-controls-present", "mandatory"),
-    ("public-policy-allowed", "prod", "stack",
-     lambda d: set_prop(find(d, PAB, "archive"), "blockPublicPolicy", False),
-     "aws-s3-bucket-public-access-blocked", "mandatory"),
-    ("public-acls-ignored-off-in-preview", "staging", "preview",
-     lambda d: set_prop(find(d, PAB, "archive"), "ignorePublicAcls", False),
-     "aws-s3-bucket-public-access-blocked", "mandatory"),
-    ("suspend-versioning", "prod", "stack",
-     lambda d: set_prop(find(d, VERSIONING, "archive"), "versioningConfiguration",
-                        {"status": "Suspended"}),
-     "aws-s3-bucket-versioning-enabled", "mandatory"),
-    ("drop-versioning", "prod", "stack",
-     lambda d: drop(d, VERSIONING, "archive"), "aws-s3-bucket-history-controls-present",
-     "mandatory"),
-    ("drop-bucket-policy", "staging", "stack",
-     lambda d: drop(d, POLICY, "archive"), "aws-s3-bucket-history-controls-present",
-     "mandatory"),
-    ("remove-tls-deny", "prod", "stack",
-     lambda d: _statements(lambda s: s.remove(_by_sid(s, "DenyInsecureTransport")))(
-         find(d, POLICY, "archive")),
-     "aws-s3-bucket-tls-only", "mandatory"),
-    ("tls-deny-only-objects", "prod", "preview",
-     lambda d: _statements(lambda s: _by_sid(s, "DenyInsecureTransport").update(
-         Resource="arn:aws:s3:::configtrail-prod-vault-123456789012-us-west-2/*"))(
-         find(d, POLICY, "vault")),
-     "aws-s3-bucket-tls-only", "mandatory"),
-    ("delivery-without-source-account", "prod", "stack",
-     lambda d: _statements(lambda s: _by_sid(s, "AWSConfigBucketDelivery")["Condition"][
-         "StringEquals"].pop("AWS:SourceAccount"))(find(d, POLICY, "archive")),
-     "aws-s3-bucket-config-delivery-policy", "mandatory"),
-    ("delivery-wrong-prefix", "prod", "stack",
-     lambda d: _statements(lambda s: _by_sid(s, "AWSConfigBucketDelivery").update(
-         Resource=_by_sid(s, "AWSConfigBucketDelivery")["Resource"].replace(
-             "/configtrail/", "/other/")))(find(d, POLICY, "archive")),
-     "aws-s3-bucket-config-delivery-policy", "mandatory"),
-    ("channel-prefix-changed", "dev", "stack",
-     lambda d: set_prop(find(d, CHANNEL), "s3KeyPrefix", "elsewhere"),
-     "aws-s3-bucket-config-delivery-policy", "mandatory"),
-    ("drop-existence-check", "prod", "preview",
-     lambda d: _statements(lambda s: s.remove(_by_sid(s, "AWSConfigBucketExistenceCheck")))(
-         find(d, POLICY, "archive")),
-     "aws-s3-bucket-config-delivery-policy", "mandatory"),
-    ("force-destroy", "prod", "stack",
-     lambda d: set_prop(find(d, BUCKET, "archive"), "forceDestroy", True),
-     "aws-s3-bucket-disallow-force-destroy", "mandatory"),
-    ("unprotect-archive", "prod", "stack",
-     lambda d: find(d, BUCKET, "archive").pop("protect"),
-     "aws-s3-bucket-protected", "mandatory"),
-    ("expire-history-early", "prod", "stack",
-     lambda d: _nested(find(d, LIFECYCLE, "archive"), "rules",
-                       lambda rules: rules[0].update(expiration={"days": 400})),
-     "aws-s3-bucket-lifecycle-keeps-history", "mandatory"),
-    ("expire-old-versions-early", "staging", "stack",
-     lambda d: _nested(find(d, LIFECYCLE, "archive"), "rules",
-                       lambda rules: rules[0].update(
-                           noncurrentVersionExpiration={"noncurrentDays": 100})),
-     "aws-s3-bucket-lifecycle-keeps-history", "mandatory"),
-    ("object-lock-on-archive", "prod", "stack",
-     lambda d: set_prop(find(d, BUCKET, "archive"), "objectLockEnabled", True),
-     "aws-s3-bucket-no-object-lock-on-delivery", "mandatory"),
-    ("object-lock-configuration-on-archive", "prod", "stack", _lock_on_archive,
-     "aws-s3-bucket-no-object-lock-on-delivery", "mandatory"),
-    ("sse-s3-in-prod", "prod", "stack",
-     lambda d: _nested(find(d, SSE, "archive"), "rules", lambda rules: rules[0].update(
-         applyServerSideEncryptionByDefault={"sseAlgorithm": "AES256"})),
-     "aws-s3-bucket-default-encryption-kms", "mandatory"),
-    ("narrow-recording", "prod", "stack", _narrow,
-     "aws-cfg-recorder-recording-scope", "mandatory"),
-    ("drop-resource-compliance", "staging", "stack",
-     _drop_type("AWS::Config::ResourceCompliance"),
-     "aws-cfg-recorder-recording-scope", "mandatory"),
-    ("drop-sagemaker-model", "staging", "preview", _drop_type("AWS::SageMaker::Model"),
-     "aws-cfg-recorder-recording-scope", "mandatory"),
-    ("global-types-in-two-regions", "prod", "stack",
-     lambda d: _nested(find(d, RECORDER, "eu-west-1"), "recordingGroup",
-                       lambda g: g.update(includeGlobalResourceTypes=True)),
-     "aws-cfg-recorder-global-types-once", "mandatory"),
-    ("global-types-nowhere", "prod", "stack",
-     lambda d: _nested(find(d, RECORDER, "us-east-1"), "recordingGroup",
-                       lambda g: g.update(includeGlobalResourceTypes=False)),
-     "aws-cfg-recorder-global-types-once", "mandatory"),
-    ("drop-recorder-status", "prod", "stack",
-     lambda d: drop(d, STATUS, "us-west-2"), "aws-cfg-recorder-status-enabled", "mandatory"),
-    ("stop-recorder", "staging", "preview",
-     lambda d: set_prop(find(d, STATUS, "us-east-1"), "isEnabled", False),
-     "aws-cfg-recorder-status-enabled", "mandatory"),
-    ("drop-delivery-channel", "prod", "stack",
-     lambda d: drop(d, CHANNEL, "eu-west-1"), "aws-cfg-recorder-delivery-channel", "mandatory"),
-    ("deliver-to-foreign-bucket", "staging", "stack",
-     lambda d: (set_prop(find(d, CHANNEL, "us-west-2"), "s3BucketName", "someone-elses-bucket"),
-                find(d, CHANNEL, "us-west-2").pop("propertyDependencies", None)),
-     "aws-cfg-recorder-delivery-channel", "mandatory"),
-    ("shorten-retention", "prod", "stack",
-     lambda d: set_prop(find(d, RETENTION, "us-east-1"), "retentionPeriodInDays", 90),
-     "aws-cfg-retentionconfiguration-minimum-days", "mandatory"),
-    ("slow-delivery", "prod", "stack",
-     lambda d: set_prop(find(d, CHANNEL, "us-east-1"), "snapshotDeliveryProperties",
-                        {"deliveryFrequency": "TwentyFour_Hours"}),
-     "aws-cfg-deliverychannel-delivery-frequency", "mandatory"),
-    ("daily-recording-in-prod", "prod", "stack",
-     lambda d: _nested(find(d, RECORDER, "us-east-1"), "recordingMode",
-                       lambda m: m.update(recordingFrequency="DAILY")),
-     "aws-cfg-recorder-continuous-recording", "mandatory"),
-    ("daily-override-widened", "prod", "stack",
-     lambda d: _nested(find(d, RECORDER, "us-east-1"), "recordingMode",
-                       lambda m: m["recordingModeOverride"]["resourceTypes"].append(
-                           "AWS::S3::Bucket")),
-     "aws-cfg-recorder-continuous-recording", "mandatory"),
-    ("churny-types-continuous", "staging", "stack",
-     lambda d: _nested(find(d, RECORDER, "us-east-1"), "recordingMode",
-                       lambda m: m.pop("recordingModeOverride")),
-     "aws-cfg-recorder-churny-types-daily", "advisory"),
-    ("key-rotation-off", "prod", "stack",
-     lambda d: set_prop(find(d, KEY, "us-east-1"), "enableKeyRotation", False),
-     "aws-kms-key-rotation-enabled", "mandatory"),
-    ("topic-unencrypted", "prod", "stack",
-     lambda d: [find(d, TOPIC, "eu-west-1")[side].pop("kmsMasterKeyId")
-                for side in ("inputs", "outputs")],
-     "aws-sns-topic-encrypted", "mandatory"),
-    ("config-role-trusts-everyone", "customrole", "stack",
-     lambda d: edit_trust(find(d, ROLE, "recorder-role"), lambda s: s[0].update(
-         Principal={"Service": "config.amazonaws.com", "AWS": "*"})),
-     "aws-iam-role-config-trust", "mandatory"),
-    ("config-role-without-source-account", "customrole", "stack",
-     lambda d: edit_trust(find(d, ROLE, "recorder-role"), lambda s: s[0].pop("Condition")),
-     "aws-iam-role-config-trust", "mandatory"),
-    ("admin-inline-policy", "customrole", "stack",
-     lambda d: _statements(lambda s: s.append(
-         {"Effect": "Allow", "Action": "*", "Resource": "*"}))(
-         find(d, ROLE_POLICY, "recorder-role")),
-     "aws-iam-policy-no-admin-statements", "mandatory"),
-    ("administrator-access-attached", "customrole", "stack",
-     lambda d: set_prop(find(d, ATTACHMENT), "policyArn",
-                        "arn:aws:iam::aws:policy/AdministratorAccess"),
-     "aws-iam-role-no-administrator-access", "mandatory"),
-    ("required-tag-dropped", "prod", "stack",
-     lambda d: set_prop(find(d, PROVIDER), "defaultTags", json.dumps(
-         {"tags": {"owner": "ml-platform", "environment": "prod"}})),
-     "aws-taggable-resource-required-tags", "mandatory"),
+    (
+        "drop-public-access-block",
+        "prod",
+        "stack",
+        lambda d: drop(d, PAB, "archive"),
+        "aws-s3-bucket-history-controls-present",
+        "mandatory",
+    ),
+    (
+        "public-policy-allowed",
+        "prod",
+        "stack",
+        lambda d: set_prop(find(d, PAB, "archive"), "blockPublicPolicy", False),
+        "aws-s3-bucket-public-access-blocked",
+        "mandatory",
+    ),
+    (
+        "public-acls-ignored-off-in-preview",
+        "staging",
+        "preview",
+        lambda d: set_prop(find(d, PAB, "archive"), "ignorePublicAcls", False),
+        "aws-s3-bucket-public-access-blocked",
+        "mandatory",
+    ),
+    (
+        "suspend-versioning",
+        "prod",
+        "stack",
+        lambda d: set_prop(
+            find(d, VERSIONING, "archive"), "versioningConfiguration", {"status": "Suspended"}
+        ),
+        "aws-s3-bucket-versioning-enabled",
+        "mandatory",
+    ),
+    (
+        "drop-versioning",
+        "prod",
+        "stack",
+        lambda d: drop(d, VERSIONING, "archive"),
+        "aws-s3-bucket-history-controls-present",
+        "mandatory",
+    ),
+    (
+        "drop-bucket-policy",
+        "staging",
+        "stack",
+        lambda d: drop(d, POLICY, "archive"),
+        "aws-s3-bucket-history-controls-present",
+        "mandatory",
+    ),
+    (
+        "remove-tls-deny",
+        "prod",
+        "stack",
+        lambda d: _statements(lambda s: s.remove(_by_sid(s, "DenyInsecureTransport")))(
+            find(d, POLICY, "archive")
+        ),
+        "aws-s3-bucket-tls-only",
+        "mandatory",
+    ),
+    (
+        "tls-deny-only-objects",
+        "prod",
+        "preview",
+        lambda d: _statements(
+            lambda s: _by_sid(s, "DenyInsecureTransport").update(
+                Resource="arn:aws:s3:::configtrail-prod-vault-123456789012-us-west-2/*"
+            )
+        )(find(d, POLICY, "vault")),
+        "aws-s3-bucket-tls-only",
+        "mandatory",
+    ),
+    (
+        "delivery-without-source-account",
+        "prod",
+        "stack",
+        lambda d: _statements(
+            lambda s: _by_sid(s, "AWSConfigBucketDelivery")["Condition"]["StringEquals"].pop(
+                "AWS:SourceAccount"
+            )
+        )(find(d, POLICY, "archive")),
+        "aws-s3-bucket-config-delivery-policy",
+        "mandatory",
+    ),
+    (
+        "delivery-wrong-prefix",
+        "prod",
+        "stack",
+        lambda d: _statements(
+            lambda s: _by_sid(s, "AWSConfigBucketDelivery").update(
+                Resource=_by_sid(s, "AWSConfigBucketDelivery")["Resource"].replace(
+                    "/configtrail/", "/other/"
+                )
+            )
+        )(find(d, POLICY, "archive")),
+        "aws-s3-bucket-config-delivery-policy",
+        "mandatory",
+    ),
+    (
+        "channel-prefix-changed",
+        "dev",
+        "stack",
+        lambda d: set_prop(find(d, CHANNEL), "s3KeyPrefix", "elsewhere"),
+        "aws-s3-bucket-config-delivery-policy",
+        "mandatory",
+    ),
+    (
+        "drop-existence-check",
+        "prod",
+        "preview",
+        lambda d: _statements(lambda s: s.remove(_by_sid(s, "AWSConfigBucketExistenceCheck")))(
+            find(d, POLICY, "archive")
+        ),
+        "aws-s3-bucket-config-delivery-policy",
+        "mandatory",
+    ),
+    (
+        "force-destroy",
+        "prod",
+        "stack",
+        lambda d: set_prop(find(d, BUCKET, "archive"), "forceDestroy", True),
+        "aws-s3-bucket-disallow-force-destroy",
+        "mandatory",
+    ),
+    (
+        "unprotect-archive",
+        "prod",
+        "stack",
+        lambda d: find(d, BUCKET, "archive").pop("protect"),
+        "aws-s3-bucket-protected",
+        "mandatory",
+    ),
+    (
+        "expire-history-early",
+        "prod",
+        "stack",
+        lambda d: _nested(
+            find(d, LIFECYCLE, "archive"),
+            "rules",
+            lambda rules: rules[0].update(expiration={"days": 400}),
+        ),
+        "aws-s3-bucket-lifecycle-keeps-history",
+        "mandatory",
+    ),
+    (
+        "expire-old-versions-early",
+        "staging",
+        "stack",
+        lambda d: _nested(
+            find(d, LIFECYCLE, "archive"),
+            "rules",
+            lambda rules: rules[0].update(noncurrentVersionExpiration={"noncurrentDays": 100}),
+        ),
+        "aws-s3-bucket-lifecycle-keeps-history",
+        "mandatory",
+    ),
+    (
+        "object-lock-on-archive",
+        "prod",
+        "stack",
+        lambda d: set_prop(find(d, BUCKET, "archive"), "objectLockEnabled", True),
+        "aws-s3-bucket-no-object-lock-on-delivery",
+        "mandatory",
+    ),
+    (
+        "object-lock-configuration-on-archive",
+        "prod",
+        "stack",
+        _lock_on_archive,
+        "aws-s3-bucket-no-object-lock-on-delivery",
+        "mandatory",
+    ),
+    (
+        "sse-s3-in-prod",
+        "prod",
+        "stack",
+        lambda d: _nested(
+            find(d, SSE, "archive"),
+            "rules",
+            lambda rules: rules[0].update(
+                applyServerSideEncryptionByDefault={"sseAlgorithm": "AES256"}
+            ),
+        ),
+        "aws-s3-bucket-default-encryption-kms",
+        "mandatory",
+    ),
+    ("narrow-recording", "prod", "stack", _narrow, "aws-cfg-recorder-recording-scope", "mandatory"),
+    (
+        "drop-resource-compliance",
+        "staging",
+        "stack",
+        _drop_type("AWS::Config::ResourceCompliance"),
+        "aws-cfg-recorder-recording-scope",
+        "mandatory",
+    ),
+    (
+        "drop-sagemaker-model",
+        "staging",
+        "preview",
+        _drop_type("AWS::SageMaker::Model"),
+        "aws-cfg-recorder-recording-scope",
+        "mandatory",
+    ),
+    (
+        "global-types-in-two-regions",
+        "prod",
+        "stack",
+        lambda d: _nested(
+            find(d, RECORDER, "eu-west-1"),
+            "recordingGroup",
+            lambda g: g.update(includeGlobalResourceTypes=True),
+        ),
+        "aws-cfg-recorder-global-types-once",
+        "mandatory",
+    ),
+    (
+        "global-types-nowhere",
+        "prod",
+        "stack",
+        lambda d: _nested(
+            find(d, RECORDER, "us-east-1"),
+            "recordingGroup",
+            lambda g: g.update(includeGlobalResourceTypes=False),
+        ),
+        "aws-cfg-recorder-global-types-once",
+        "mandatory",
+    ),
+    (
+        "drop-recorder-status",
+        "prod",
+        "stack",
+        lambda d: drop(d, STATUS, "us-west-2"),
+        "aws-cfg-recorder-status-enabled",
+        "mandatory",
+    ),
+    (
+        "stop-recorder",
+        "staging",
+        "preview",
+        lambda d: set_prop(find(d, STATUS, "us-east-1"), "isEnabled", False),
+        "aws-cfg-recorder-status-enabled",
+        "mandatory",
+    ),
+    (
+        "drop-delivery-channel",
+        "prod",
+        "stack",
+        lambda d: drop(d, CHANNEL, "eu-west-1"),
+        "aws-cfg-recorder-delivery-channel",
+        "mandatory",
+    ),
+    (
+        "deliver-to-foreign-bucket",
+        "staging",
+        "stack",
+        lambda d: (
+            set_prop(find(d, CHANNEL, "us-west-2"), "s3BucketName", "someone-elses-bucket"),
+            find(d, CHANNEL, "us-west-2").pop("propertyDependencies", None),
+        ),
+        "aws-cfg-recorder-delivery-channel",
+        "mandatory",
+    ),
+    (
+        "shorten-retention",
+        "prod",
+        "stack",
+        lambda d: set_prop(find(d, RETENTION, "us-east-1"), "retentionPeriodInDays", 90),
+        "aws-cfg-retentionconfiguration-minimum-days",
+        "mandatory",
+    ),
+    (
+        "slow-delivery",
+        "prod",
+        "stack",
+        lambda d: set_prop(
+            find(d, CHANNEL, "us-east-1"),
+            "snapshotDeliveryProperties",
+            {"deliveryFrequency": "TwentyFour_Hours"},
+        ),
+        "aws-cfg-deliverychannel-delivery-frequency",
+        "mandatory",
+    ),
+    (
+        "daily-recording-in-prod",
+        "prod",
+        "stack",
+        lambda d: _nested(
+            find(d, RECORDER, "us-east-1"),
+            "recordingMode",
+            lambda m: m.update(recordingFrequency="DAILY"),
+        ),
+        "aws-cfg-recorder-continuous-recording",
+        "mandatory",
+    ),
+    (
+        "daily-override-widened",
+        "prod",
+        "stack",
+        lambda d: _nested(
+            find(d, RECORDER, "us-east-1"),
+            "recordingMode",
+            lambda m: m["recordingModeOverride"]["resourceTypes"].append("AWS::S3::Bucket"),
+        ),
+        "aws-cfg-recorder-continuous-recording",
+        "mandatory",
+    ),
+    (
+        "churny-types-continuous",
+        "staging",
+        "stack",
+        lambda d: _nested(
+            find(d, RECORDER, "us-east-1"),
+            "recordingMode",
+            lambda m: m.pop("recordingModeOverride"),
+        ),
+        "aws-cfg-recorder-churny-types-daily",
+        "advisory",
+    ),
+    (
+        "key-rotation-off",
+        "prod",
+        "stack",
+        lambda d: set_prop(find(d, KEY, "us-east-1"), "enableKeyRotation", False),
+        "aws-kms-key-rotation-enabled",
+        "mandatory",
+    ),
+    (
+        "topic-unencrypted",
+        "prod",
+        "stack",
+        lambda d: [
+            find(d, TOPIC, "eu-west-1")[side].pop("kmsMasterKeyId")
+            for side in ("inputs", "outputs")
+        ],
+        "aws-sns-topic-encrypted",
+        "mandatory",
+    ),
+    (
+        "config-role-trusts-everyone",
+        "customrole",
+        "stack",
+        lambda d: edit_trust(
+            find(d, ROLE, "recorder-role"),
+            lambda s: s[0].update(Principal={"Service": "config.amazonaws.com", "AWS": "*"}),
+        ),
+        "aws-iam-role-config-trust",
+        "mandatory",
+    ),
+    (
+        "config-role-without-source-account",
+        "customrole",
+        "stack",
+        lambda d: edit_trust(find(d, ROLE, "recorder-role"), lambda s: s[0].pop("Condition")),
+        "aws-iam-role-config-trust",
+        "mandatory",
+    ),
+    (
+        "admin-inline-policy",
+        "customrole",
+        "stack",
+        lambda d: _statements(
+            lambda s: s.append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        )(find(d, ROLE_POLICY, "recorder-role")),
+        "aws-iam-policy-no-admin-statements",
+        "mandatory",
+    ),
+    (
+        "administrator-access-attached",
+        "customrole",
+        "stack",
+        lambda d: set_prop(
+            find(d, ATTACHMENT), "policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"
+        ),
+        "aws-iam-role-no-administrator-access",
+        "mandatory",
+    ),
+    (
+        "required-tag-dropped",
+        "prod",
+        "stack",
+        lambda d: set_prop(
+            find(d, PROVIDER),
+            "defaultTags",
+            json.dumps({"tags": {"owner": "ml-platform", "environment": "prod"}}),
+        ),
+        "aws-taggable-resource-required-tags",
+        "mandatory",
+    ),
 ]
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from configtrail_policies.rules import BY_NAME, FAIL_CLOSED, NOT_AFFECTED, WAIT
+
 from tests.policies.helpers import UNKNOWN, find, set_prop
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -34,71 +34,177 @@ def _unknown_bucket_names(doc):
 
 # (policy, env, mutation of the preview document, expected behaviour)
 CASES = [
-    ("aws-s3-bucket-versioning-enabled", "prod",
-     lambda d: set_prop(find(d, "aws:s3/bucketVersioning:BucketVersioning", "archive"),
-                        "versioningConfiguration", {"status": UNKNOWN})),
-    ("aws-s3-bucket-default-encryption-kms", "prod",
-     lambda d: _nested(find(d, "aws:s3/bucketServerSideEncryptionConfiguration:"
-                               "BucketServerSideEncryptionConfiguration", "archive"), "rules",
-                       lambda r: r[0]["applyServerSideEncryptionByDefault"].update(
-                           sseAlgorithm=UNKNOWN))),
-    ("aws-s3-bucket-public-access-blocked", "prod",
-     lambda d: set_prop(find(d, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-                             "archive"), "blockPublicAcls", UNKNOWN)),
-    ("aws-s3-bucket-tls-only", "prod",
-     lambda d: set_prop(find(d, "aws:s3/bucketPolicy:BucketPolicy", "vault"), "policy", UNKNOWN)),
-    ("aws-s3-bucket-config-delivery-policy", "prod",
-     lambda d: set_prop(find(d, "aws:s3/bucketPolicy:BucketPolicy", "archive"), "policy",
-                        UNKNOWN)),
-    ("aws-s3-bucket-disallow-force-destroy", "prod",
-     lambda d: set_prop(find(d, BUCKET, "archive"), "forceDestroy", UNKNOWN)),
-    ("aws-s3-bucket-protected", "prod",
-     lambda d: set_prop(find(d, BUCKET, "archive"), "bucket", UNKNOWN)),
-    ("aws-s3-bucket-lifecycle-keeps-history", "prod",
-     lambda d: _nested(find(d, "aws:s3/bucketLifecycleConfiguration:"
-                               "BucketLifecycleConfiguration", "archive"), "rules",
-                       lambda r: r[0].update(expiration={"days": UNKNOWN}))),
-    ("aws-s3-bucket-no-object-lock-on-delivery", "prod",
-     lambda d: set_prop(find(d, BUCKET, "archive"), "objectLockEnabled", UNKNOWN)),
+    (
+        "aws-s3-bucket-versioning-enabled",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:s3/bucketVersioning:BucketVersioning", "archive"),
+            "versioningConfiguration",
+            {"status": UNKNOWN},
+        ),
+    ),
+    (
+        "aws-s3-bucket-default-encryption-kms",
+        "prod",
+        lambda d: _nested(
+            find(
+                d,
+                "aws:s3/bucketServerSideEncryptionConfiguration:"
+                "BucketServerSideEncryptionConfiguration",
+                "archive",
+            ),
+            "rules",
+            lambda r: r[0]["applyServerSideEncryptionByDefault"].update(sseAlgorithm=UNKNOWN),
+        ),
+    ),
+    (
+        "aws-s3-bucket-public-access-blocked",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "archive"),
+            "blockPublicAcls",
+            UNKNOWN,
+        ),
+    ),
+    (
+        "aws-s3-bucket-tls-only",
+        "prod",
+        lambda d: set_prop(find(d, "aws:s3/bucketPolicy:BucketPolicy", "vault"), "policy", UNKNOWN),
+    ),
+    (
+        "aws-s3-bucket-config-delivery-policy",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:s3/bucketPolicy:BucketPolicy", "archive"), "policy", UNKNOWN
+        ),
+    ),
+    (
+        "aws-s3-bucket-disallow-force-destroy",
+        "prod",
+        lambda d: set_prop(find(d, BUCKET, "archive"), "forceDestroy", UNKNOWN),
+    ),
+    (
+        "aws-s3-bucket-protected",
+        "prod",
+        lambda d: set_prop(find(d, BUCKET, "archive"), "bucket", UNKNOWN),
+    ),
+    (
+        "aws-s3-bucket-lifecycle-keeps-history",
+        "prod",
+        lambda d: _nested(
+            find(d, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "archive"),
+            "rules",
+            lambda r: r[0].update(expiration={"days": UNKNOWN}),
+        ),
+    ),
+    (
+        "aws-s3-bucket-no-object-lock-on-delivery",
+        "prod",
+        lambda d: set_prop(find(d, BUCKET, "archive"), "objectLockEnabled", UNKNOWN),
+    ),
     ("aws-s3-bucket-history-controls-present", "prod", _unknown_bucket_names),
-    ("aws-cfg-recorder-recording-scope", "staging",
-     lambda d: _nested(find(d, "aws:cfg/recorder:Recorder", "us-west-2"), "recordingGroup",
-                       lambda g: g.update(resourceTypes=UNKNOWN))),
-    ("aws-cfg-recorder-global-types-once", "prod",
-     lambda d: _nested(find(d, "aws:cfg/recorder:Recorder", "eu-west-1"), "recordingGroup",
-                       lambda g: g.update(includeGlobalResourceTypes=UNKNOWN))),
-    ("aws-cfg-recorder-delivery-channel", "prod",
-     lambda d: (set_prop(find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-west-2"),
-                         "s3BucketName", UNKNOWN),
-                find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-west-2").pop(
-                    "propertyDependencies", None))),
-    ("aws-cfg-recorder-status-enabled", "prod",
-     lambda d: set_prop(find(d, "aws:cfg/recorderStatus:RecorderStatus", "us-east-1"),
-                        "isEnabled", UNKNOWN)),
-    ("aws-cfg-deliverychannel-delivery-frequency", "prod",
-     lambda d: set_prop(find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-east-1"),
-                        "snapshotDeliveryProperties", {"deliveryFrequency": UNKNOWN})),
-    ("aws-cfg-retentionconfiguration-minimum-days", "prod",
-     lambda d: set_prop(find(d, "aws:cfg/retentionConfiguration:RetentionConfiguration",
-                             "us-east-1"), "retentionPeriodInDays", UNKNOWN)),
-    ("aws-cfg-recorder-continuous-recording", "prod",
-     lambda d: _nested(find(d, "aws:cfg/recorder:Recorder", "us-east-1"), "recordingMode",
-                       lambda m: m.update(recordingFrequency=UNKNOWN))),
-    ("aws-iam-role-config-trust", "customrole",
-     lambda d: set_prop(find(d, "aws:iam/role:Role", "recorder-role"), "assumeRolePolicy",
-                        UNKNOWN)),
-    ("aws-iam-policy-no-admin-statements", "customrole",
-     lambda d: set_prop(find(d, "aws:iam/rolePolicy:RolePolicy", "recorder-role"), "policy",
-                        UNKNOWN)),
-    ("aws-iam-role-no-administrator-access", "customrole",
-     lambda d: set_prop(find(d, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
-                        "policyArn", UNKNOWN)),
-    ("aws-kms-key-rotation-enabled", "prod",
-     lambda d: set_prop(find(d, "aws:kms/key:Key", "us-east-1"), "enableKeyRotation", UNKNOWN)),
-    ("aws-sns-topic-encrypted", "prod",
-     lambda d: set_prop(find(d, "aws:sns/topic:Topic", "us-east-1"), "kmsMasterKeyId", UNKNOWN)),
-    ("aws-taggable-resource-required-tags", "prod",
-     lambda d: set_prop(find(d, "pulumi:providers:aws"), "defaultTags", UNKNOWN)),
+    (
+        "aws-cfg-recorder-recording-scope",
+        "staging",
+        lambda d: _nested(
+            find(d, "aws:cfg/recorder:Recorder", "us-west-2"),
+            "recordingGroup",
+            lambda g: g.update(resourceTypes=UNKNOWN),
+        ),
+    ),
+    (
+        "aws-cfg-recorder-global-types-once",
+        "prod",
+        lambda d: _nested(
+            find(d, "aws:cfg/recorder:Recorder", "eu-west-1"),
+            "recordingGroup",
+            lambda g: g.update(includeGlobalResourceTypes=UNKNOWN),
+        ),
+    ),
+    (
+        "aws-cfg-recorder-delivery-channel",
+        "prod",
+        lambda d: (
+            set_prop(
+                find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-west-2"),
+                "s3BucketName",
+                UNKNOWN,
+            ),
+            find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-west-2").pop(
+                "propertyDependencies", None
+            ),
+        ),
+    ),
+    (
+        "aws-cfg-recorder-status-enabled",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:cfg/recorderStatus:RecorderStatus", "us-east-1"), "isEnabled", UNKNOWN
+        ),
+    ),
+    (
+        "aws-cfg-deliverychannel-delivery-frequency",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-east-1"),
+            "snapshotDeliveryProperties",
+            {"deliveryFrequency": UNKNOWN},
+        ),
+    ),
+    (
+        "aws-cfg-retentionconfiguration-minimum-days",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:cfg/retentionConfiguration:RetentionConfiguration", "us-east-1"),
+            "retentionPeriodInDays",
+            UNKNOWN,
+        ),
+    ),
+    (
+        "aws-cfg-recorder-continuous-recording",
+        "prod",
+        lambda d: _nested(
+            find(d, "aws:cfg/recorder:Recorder", "us-east-1"),
+            "recordingMode",
+            lambda m: m.update(recordingFrequency=UNKNOWN),
+        ),
+    ),
+    (
+        "aws-iam-role-config-trust",
+        "customrole",
+        lambda d: set_prop(
+            find(d, "aws:iam/role:Role", "recorder-role"), "assumeRolePolicy", UNKNOWN
+        ),
+    ),
+    (
+        "aws-iam-policy-no-admin-statements",
+        "customrole",
+        lambda d: set_prop(
+            find(d, "aws:iam/rolePolicy:RolePolicy", "recorder-role"), "policy", UNKNOWN
+        ),
+    ),
+    (
+        "aws-iam-role-no-administrator-access",
+        "customrole",
+        lambda d: set_prop(
+            find(d, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"), "policyArn", UNKNOWN
+        ),
+    ),
+    (
+        "aws-kms-key-rotation-enabled",
+        "prod",
+        lambda d: set_prop(find(d, "aws:kms/key:Key", "us-east-1"), "enableKeyRotation", UNKNOWN),
+    ),
+    (
+        "aws-sns-topic-encrypted",
+        "prod",
+        lambda d: set_prop(find(d, "aws:sns/topic:Topic", "us-east-1"), "kmsMasterKeyId", UNKNOWN),
+    ),
+    (
+        "aws-taggable-resource-required-tags",
+        "prod",
+        lambda d: set_prop(find(d, "pulumi:providers:aws"), "defaultTags", UNKNOWN),
+    ),
 ]
 
 
@@ -106,10 +212,10 @@ def test_every_policy_that_is_mandatory_somewhere_has_a_case():
     from tests.policies.conftest import env_config
 
     mandatory_in_prod = {
-        name for name, rule in BY_NAME.items()
+        name
+        for name, rule in BY_NAME.items()
         if env_config("prod").get(name, {}) != "advisory"
-        and (env_config("prod").get(name) or {}).get("enforcementLevel", "mandatory")
-        == "mandatory"
+        and (env_config("prod").get(name) or {}).get("enforcementLevel", "mandatory") == "mandatory"
     }
     assert mandatory_in_prod <= {case[0] for case in CASES}
 
@@ -124,8 +230,10 @@ def test_unknown_value_behaviour(plan_documents, run, policy, env, mutate):
     behaviour = BY_NAME[policy].unknowns
     if behaviour == FAIL_CLOSED:
         assert found and all(f.level == "mandatory" for f in found), found
-        assert any("unknown during preview" in f.message or "not a bucket of this stack"
-                   in f.message for f in found), found
+        assert any(
+            "unknown during preview" in f.message or "not a bucket of this stack" in f.message
+            for f in found
+        ), found
         assert not report.passed
     elif behaviour == WAIT:
         assert found and all(f.level == "advisory" and f.unknown_downgrade for f in found), found

@@ -27,33 +27,50 @@ FORMATS = ("text", "json", "markdown")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="text (grouped by resource), json, or markdown (PR comment)")
-    parser.add_argument("--summary", type=Path, metavar="FILE",
-                        help="also write the Markdown summary to FILE")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (grouped by resource), json, or markdown (PR comment)",
+    )
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE", help="also write the Markdown summary to FILE"
+    )
     parser.add_argument("--quiet", action="store_true", help="text: one line per file")
-    parser.add_argument("--pack-dir", type=Path, default=POLICY_PACK_DIR,
-                        help="policy pack directory (default: policies/)")
+    parser.add_argument(
+        "--pack-dir",
+        type=Path,
+        default=POLICY_PACK_DIR,
+        help="policy pack directory (default: policies/)",
+    )
     parser.set_defaults(config_dir=None)
 
 
 def register(subparsers) -> None:
     policy = subparsers.add_parser(
-        "policy", help="policy pack verdicts on the offline plan of environments")
+        "policy", help="policy pack verdicts on the offline plan of environments"
+    )
     add_env_arguments(policy)
-    policy.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="plan directory (build/); plans missing there are made first")
+    policy.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="plan directory (build/); plans missing there are made first",
+    )
     _common(policy)
     policy.set_defaults(handler=run_policy)
 
     check = subparsers.add_parser(
         "policy-check",
-        help="policy pack verdicts on a `pulumi stack export` or `pulumi preview --json` file")
+        help="policy pack verdicts on a `pulumi stack export` or `pulumi preview --json` file",
+    )
     check.add_argument("file", type=Path, help="the JSON file to evaluate")
-    check.add_argument("--env", metavar="ENV",
-                       help="use policies/config/ENV.json (default: the pack's defaults)")
-    check.add_argument("--config", type=Path, metavar="FILE",
-                       help="policy config file (instead of --env's)")
+    check.add_argument(
+        "--env", metavar="ENV", help="use policies/config/ENV.json (default: the pack's defaults)"
+    )
+    check.add_argument(
+        "--config", type=Path, metavar="FILE", help="policy config file (instead of --env's)"
+    )
     _common(check)
     check.set_defaults(handler=run_check)
 
@@ -64,8 +81,10 @@ def _config_for(env: str | None, pack_dir: Path) -> Path | None:
     path = config_path(env, pack_dir / "config")
     if not path.is_file():
         available = sorted(p.stem for p in (pack_dir / "config").glob("*.json"))
-        raise PolicyInputError(f"{path}: no policy config for environment {env!r} "
-                               f"(available: {', '.join(available) or 'none'})")
+        raise PolicyInputError(
+            f"{path}: no policy config for environment {env!r} "
+            f"(available: {', '.join(available) or 'none'})"
+        )
     return path
 
 
@@ -75,8 +94,9 @@ def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
         from configtrail.plan import export, runner
 
         for preview in (False, True):
-            export.write(runner.run(env, preview=preview, directory=args.environments_dir),
-                         args.out)
+            export.write(
+                runner.run(env, preview=preview, directory=args.environments_dir), args.out
+            )
     return files
 
 

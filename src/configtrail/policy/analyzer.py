@@ -73,8 +73,10 @@ class PackProcess:
             port = self._read_port()
             self.channel = grpc.insecure_channel(
                 f"127.0.0.1:{port}",
-                options=[("grpc.max_receive_message_length", _MAX_MESSAGE),
-                         ("grpc.max_send_message_length", _MAX_MESSAGE)],
+                options=[
+                    ("grpc.max_receive_message_length", _MAX_MESSAGE),
+                    ("grpc.max_send_message_length", _MAX_MESSAGE),
+                ],
             )
             grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_SECONDS)
             self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
@@ -92,12 +94,16 @@ class PackProcess:
         while not line.endswith(b"\n"):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not selector.select(timeout=remaining):
-                raise PackStartError(f"policy pack did not print its port within "
-                                     f"{START_TIMEOUT_SECONDS}s{self._stderr_tail()}")
+                raise PackStartError(
+                    f"policy pack did not print its port within "
+                    f"{START_TIMEOUT_SECONDS}s{self._stderr_tail()}"
+                )
             chunk = os.read(self.process.stdout.fileno(), 64)
             if not chunk:
-                raise PackStartError(f"policy pack exited with code {self.process.wait()} before "
-                                     f"serving{self._stderr_tail()}")
+                raise PackStartError(
+                    f"policy pack exited with code {self.process.wait()} before "
+                    f"serving{self._stderr_tail()}"
+                )
             line += chunk
         try:
             return int(line.strip())
@@ -153,5 +159,7 @@ class PackProcess:
         responses.extend(future.result() for future in pending)
         return responses
 
-    def analyze_stack(self, request: analyzer_pb2.AnalyzeStackRequest) -> analyzer_pb2.AnalyzeResponse:
+    def analyze_stack(
+        self, request: analyzer_pb2.AnalyzeStackRequest
+    ) -> analyzer_pb2.AnalyzeResponse:
         return self.stub.AnalyzeStack(request)

@@ -62,8 +62,10 @@ class Deployment:
 
 
 def _state(raw: Any, source: str, where: str) -> State:
-    if not isinstance(raw, dict) or not isinstance(raw.get("urn"), str) or not isinstance(
-        raw.get("type"), str
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("urn"), str)
+        or not isinstance(raw.get("type"), str)
     ):
         raise PolicyInputError(f"{source}: {where}: not a resource state (needs 'urn' and 'type')")
     urn = raw["urn"]

@@ -98,8 +98,9 @@ def reconcile(
     given: dict[str, tuple[str | None, dict]] = {}
     for name, value in raw.items():
         if name != "all" and name not in result:
-            problems.append(f"{source}: {name!r}: no such policy in the pack"
-                            f"{_did_you_mean(name, result)}")
+            problems.append(
+                f"{source}: {name!r}: no such policy in the pack{_did_you_mean(name, result)}"
+            )
             continue
         if isinstance(value, str):
             level, properties = value, {}
@@ -107,24 +108,28 @@ def reconcile(
             properties = dict(value)
             level = properties.pop("enforcementLevel", None)
         else:
-            problems.append(f"{source}: {name}: {json.dumps(value)} is not a valid value; must be "
-                            "an enforcement level or an object")
+            problems.append(
+                f"{source}: {name}: {json.dumps(value)} is not a valid value; must be "
+                "an enforcement level or an object"
+            )
             continue
         if level is not None and level not in LEVELS:
-            problems.append(f"{source}: {name}: enforcementLevel {level!r} is not one of "
-                            f"{', '.join(LEVELS)}")
+            problems.append(
+                f"{source}: {name}: enforcementLevel {level!r} is not one of {', '.join(LEVELS)}"
+            )
             continue
         if name == "all" and properties:
-            problems.append(f"{source}: all: only an enforcement level may be set for all "
-                            "policies")
+            problems.append(f"{source}: all: only an enforcement level may be set for all policies")
             continue
         if name != "all":
             declared = schemas[name]["properties"]
             for key in properties:
                 if key not in declared:
                     allowed = ", ".join(sorted(declared)) or "none"
-                    problems.append(f"{source}: {name}.{key}: not a setting of this policy"
-                                    f"{_did_you_mean(key, declared)}; allowed: {allowed}")
+                    problems.append(
+                        f"{source}: {name}.{key}: not a setting of this policy"
+                        f"{_did_you_mean(key, declared)}; allowed: {allowed}"
+                    )
         given[name] = (level, properties)
     if problems:
         raise PolicyInputError("\n".join(problems))

@@ -86,7 +86,9 @@ def render_text(reports: list[Report], console: Console, quiet: bool = False) ->
     for report in reports:
         verdict = "[bold green]PASS[/]" if report.passed else "[bold red]FAIL[/]"
         console.print(
-            verdict + " " + escape(
+            verdict
+            + " "
+            + escape(
                 f"{_title(report)}: {len(report.mandatory)} mandatory, "
                 f"{len(report.advisory)} advisory — {report.pack}@{report.version}, "
                 + (f"config {shown_path(report.config)}" if report.config else "default config")
@@ -107,19 +109,26 @@ def render_text(reports: list[Report], console: Console, quiet: bool = False) ->
             grouped.items(), key=lambda item: (item[0][0], item[0][1])
         ):
             for index, finding in enumerate(sorted(findings, key=lambda f: (f.level, f.policy))):
-                label = (f"{escape(finding.resource_name)}\n[dim]{escape(resource_type)}[/]"
-                         if index == 0 else "")
+                label = (
+                    f"{escape(finding.resource_name)}\n[dim]{escape(resource_type)}[/]"
+                    if index == 0
+                    else ""
+                )
                 style = "red" if finding.level == "mandatory" else "yellow"
-                table.add_row(label, f"[{style}]{finding.level}[/]", finding.policy,
-                              escape(finding.message))
+                table.add_row(
+                    label, f"[{style}]{finding.level}[/]", finding.policy, escape(finding.message)
+                )
         console.print(table)
 
 
 def render_json(reports: list[Report]) -> str:
-    return json.dumps({
-        "passed": all(report.passed for report in reports),
-        "reports": [report.as_dict() for report in reports],
-    }, indent=2)
+    return json.dumps(
+        {
+            "passed": all(report.passed for report in reports),
+            "reports": [report.as_dict() for report in reports],
+        },
+        indent=2,
+    )
 
 
 def _md_escape(text: str) -> str:
@@ -135,18 +144,24 @@ def render_markdown(reports: list[Report]) -> str:
         "|---|---|---:|---:|---:|",
     ]
     for report in reports:
-        lines.append(f"| `{shown_path(report.source)}` | {report.env or '-'} | {report.resources} | "
-                     f"{len(report.mandatory)} | {len(report.advisory)} |")
+        lines.append(
+            f"| `{shown_path(report.source)}` | {report.env or '-'} | {report.resources} | "
+            f"{len(report.mandatory)} | {len(report.advisory)} |"
+        )
     for level, pick in (("Mandatory", "mandatory"), ("Advisory", "advisory")):
         findings = [(r, f) for r in reports for f in getattr(r, pick)]
         if not findings:
             continue
         lines += ["", f"**{level}** ({len(findings)})", ""]
         for report, finding in findings[:MARKDOWN_LIMIT]:
-            lines.append(f"- `{finding.policy}` on `{finding.resource_name}` "
-                         f"({report.env or shown_path(report.source)}, {report.kind}): "
-                         f"{_md_escape(finding.message)}")
+            lines.append(
+                f"- `{finding.policy}` on `{finding.resource_name}` "
+                f"({report.env or shown_path(report.source)}, {report.kind}): "
+                f"{_md_escape(finding.message)}"
+            )
         if len(findings) > MARKDOWN_LIMIT:
-            lines.append(f"- … and {len(findings) - MARKDOWN_LIMIT} more "
-                         "(`configtrail policy --format json` lists all)")
+            lines.append(
+                f"- … and {len(findings) - MARKDOWN_LIMIT} more "
+                "(`configtrail policy --format json` lists all)"
+            )
     return "\n".join(lines) + "\n"

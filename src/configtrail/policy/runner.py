@@ -42,18 +42,21 @@ def _findings(
         state = by_urn.get(urn)
         message = diagnostic.message
         if message.startswith(diagnostic.description + "\n"):
-            message = message[len(diagnostic.description) + 1:]
-        found.append(Finding(
-            policy=diagnostic.policyName,
-            level=packconfig.level_name(diagnostic.enforcementLevel),
-            message=message,
-            urn=urn,
-            resource_type=state.type if state else "pulumi:pulumi:Stack",
-            resource_name=state.name if state else deployment.stack,
-            phase=phase,
-            severity=analyzer_pb2.PolicySeverity.Name(diagnostic.severity)
-            .removeprefix("POLICY_SEVERITY_").lower(),
-        ))
+            message = message[len(diagnostic.description) + 1 :]
+        found.append(
+            Finding(
+                policy=diagnostic.policyName,
+                level=packconfig.level_name(diagnostic.enforcementLevel),
+                message=message,
+                urn=urn,
+                resource_type=state.type if state else "pulumi:pulumi:Stack",
+                resource_name=state.name if state else deployment.stack,
+                phase=phase,
+                severity=analyzer_pb2.PolicySeverity.Name(diagnostic.severity)
+                .removeprefix("POLICY_SEVERITY_")
+                .lower(),
+            )
+        )
     return found
 
 
@@ -66,10 +69,12 @@ def evaluate(
     """The verdicts of the pack on one deployment, in a pack process of its own (as the engine
     starts one per operation). Raises PolicyInputError for bad config."""
     raw_config = packconfig.read_file(config_file)
-    with PackProcess(pack_dir, project=deployment.project, stack=deployment.stack,
-                     dry_run=deployment.dry_run) as pack:
-        return evaluate_with(pack, deployment, raw_config,
-                             str(config_file) if config_file else None, env)
+    with PackProcess(
+        pack_dir, project=deployment.project, stack=deployment.stack, dry_run=deployment.dry_run
+    ) as pack:
+        return evaluate_with(
+            pack, deployment, raw_config, str(config_file) if config_file else None, env
+        )
 
 
 def evaluate_with(
@@ -94,8 +99,9 @@ def evaluate_with(
     findings: list[Finding] = []
     for request, response in zip(requests, pack.analyze_many(requests), strict=True):
         findings += _findings(response, "resource", deployment, request.urn)
-    findings += _findings(pack.analyze_stack(wire.analyze_stack_request()), "stack",
-                          deployment, stack_urn)
+    findings += _findings(
+        pack.analyze_stack(wire.analyze_stack_request()), "stack", deployment, stack_urn
+    )
     return Report(
         source=deployment.source,
         kind=deployment.kind,

@@ -41,9 +41,7 @@ def wire_value(value: Any) -> Any:
             if "value" in value:
                 return {SIG_KEY: SECRET_SIG, "value": wire_value(value["value"])}
             return UNKNOWN  # ciphertext only
-        return {
-            key: wire_value(item) for key, item in value.items() if not key.startswith("__")
-        }
+        return {key: wire_value(item) for key, item in value.items() if not key.startswith("__")}
     if isinstance(value, list):
         return [wire_value(item) for item in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
@@ -74,12 +72,16 @@ class Wire:
         if reference not in self._providers:
             urn = reference.rsplit("::", 1)[0]  # "<provider urn>::<provider id>"
             provider = self._by_urn.get(urn)
-            self._providers[reference] = None if provider is None else (
-                analyzer_pb2.AnalyzerProviderResource(
-                    type=provider.type,
-                    properties=struct(provider.inputs),
-                    urn=provider.urn,
-                    name=provider.name,
+            self._providers[reference] = (
+                None
+                if provider is None
+                else (
+                    analyzer_pb2.AnalyzerProviderResource(
+                        type=provider.type,
+                        properties=struct(provider.inputs),
+                        urn=provider.urn,
+                        name=provider.name,
+                    )
                 )
             )
         return self._providers[reference]
