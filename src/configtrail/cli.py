@@ -19,10 +19,11 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrations() -> list[Register]:
-    from configtrail.commands import bootstrap, checkov, drift, history, plan, policy
+    from configtrail.commands import bootstrap, checkov, drift, history, plan, policy, settings_doc
 
     return [
         plan.register,
+        settings_doc.register,
         history.register,
         drift.register,
         checkov.register,

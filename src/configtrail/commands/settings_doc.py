@@ -1,0 +1,72 @@
+"""`configtrail settings`: the environment settings reference, generated from the settings model
+(field names, defaults, allowed values and descriptions), so the README cannot drift from code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import typing
+
+from configtrail import catalog
+from configtrail.settings import NAMESPACE, Settings
+
+# Allowed values that live outside the type annotation (validated against catalogs and botocore).
+_ALLOWED = {
+    "regions": "AWS regions where Config is offered (botocore)",
+    "extraResourceTypes": "types in botocore's Config `ResourceType` list",
+    "dailyResourceTypes": "types in botocore's Config `ResourceType` list",
+    "deliveryFrequency": lambda: ", ".join(catalog.execution_frequencies()),
+    "ruleFrequency": lambda: ", ".join(catalog.execution_frequencies()),
+    "keyPrefix": "S3 key segments, no leading/trailing `/`, no `AWSLogs`",
+    "retentionDays": "30-2557",
+    "archiveTransitionDays": ">= 30, or null (never)",
+    "archiveExpirationDays": ">= retentionDays, or null (never)",
+    "vaultRetentionDays": "1-36500, or null (= retentionDays)",
+    "vaultRegion": "an AWS region, or null (= home region)",
+    "rules": lambda: "packs " + ", ".join(catalog.rule_packs()) + ", or rule identifiers",
+    "excludeRules": "rule identifiers from the catalog",
+    "tags": "string map; owner, environment, ai-system, data-classification required",
+    "recorderName": "1-256 of letters, digits, `.`, `_`, `-`",
+    "existingRecorderName": "1-256 of letters, digits, `.`, `_`, `-`",
+    "existingDeliveryChannelName": "1-256 of letters, digits, `.`, `_`, `-`",
+}
+
+
+def _allowed(alias: str, annotation) -> str:
+    if alias in _ALLOWED:
+        value = _ALLOWED[alias]
+        return value() if callable(value) else value
+    if typing.get_origin(annotation) is typing.Literal:
+        return ", ".join(f"`{v}`" for v in typing.get_args(annotation))
+    if annotation is bool:
+        return "true, false"
+    return ""
+
+
+def reference_markdown() -> str:
+    """The settings reference as a Markdown table."""
+    rows = [
+        "| key | default | allowed | what it does |",
+        "|---|---|---|---|",
+        "| `aws:region` | (required) | an AWS region where Config is offered "
+        "| Home region: the archive, keys, topics and global resource types live here. |",
+    ]
+    for name, field in Settings.model_fields.items():
+        if name == "home_region":
+            continue
+        default = field.get_default(call_default_factory=True)
+        rows.append(
+            f"| `{NAMESPACE}:{field.alias}` | `{json.dumps(default)}` "
+            f"| {_allowed(field.alias, field.annotation)} | {field.description} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("settings", help="print the environment settings reference")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(reference_markdown(), end="")
+    return 0
