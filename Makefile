@@ -136,7 +136,8 @@ require-env = $(if $(and $(filter 1,$(words $(ENV))),$(filter $(ENV),$(ENVIRONME
   ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; environments: $(ENVIRONMENTS)))
 PULUMI_IN_INFRA = cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI)
 POLICY_ARGS = --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG)
-DRIFT_DIR := build/drift
+DRIFT_DIR ?= build/drift
+SUMMARY_DIR ?= build/summary
 
 ## preview: pulumi preview of STACK with the policy pack (real cloud)
 preview: venv
@@ -174,7 +175,7 @@ drift: venv
 	  --color never $(POLICY_ARGS) --message "drift check: $$MESSAGE" ) 2>&1 | tee $(DRIFT_DIR)/$(ENV).log; \
 	status=$${PIPESTATUS[0]}; set -e; \
 	$(BIN)/configtrail drift-report --env $(ENV) --stack "$$STACK" --log $(DRIFT_DIR)/$(ENV).log \
-	  --pulumi-exit-code $$status --out $(DRIFT_DIR)
+	  --pulumi-exit-code $$status --out $(DRIFT_DIR) --summary-dir $(SUMMARY_DIR)
 
 ## drift-issue: open, update or close ENV's drift issue from build/drift/ENV.json (gh, GH_TOKEN)
 drift-issue: venv
@@ -210,8 +211,8 @@ confirm:
 
 ## job-summary: append the gates' build/summary/*.md to $GITHUB_STEP_SUMMARY (stdout locally)
 job-summary:
-	@shopt -s nullglob; files=(build/summary/*.md); \
-	if (( $${#files[@]} == 0 )); then echo "job-summary: no build/summary/*.md to show" >&2; exit 0; fi; \
+	@shopt -s nullglob; files=($(SUMMARY_DIR)/*.md); \
+	if (( $${#files[@]} == 0 )); then echo "job-summary: no $(SUMMARY_DIR)/*.md to show" >&2; exit 0; fi; \
 	for file in "$${files[@]}"; do cat "$$file"; echo; done >> "$${GITHUB_STEP_SUMMARY:-/dev/stdout}"
 
 # --- history explorer -----------------------------------------------------------------------------

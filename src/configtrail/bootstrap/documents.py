@@ -79,6 +79,18 @@ def _arns(partition: str, account: str, envs: list[str]) -> dict[str, list[str]]
     }
 
 
+def _no_objects(partition: str, envs: list[str]) -> Document:
+    """IAM's `*` also matches `/`, so a bucket pattern covers the bucket's objects too: deny
+    every object action explicitly. The recorded history is read by people through their own
+    access, never by the pipeline."""
+    return {
+        "Sid": "NoRecordedHistory",
+        "Effect": "Deny",
+        "Action": "s3:*Object*",
+        "Resource": [f"arn:{partition}:s3:::{stack_prefix(env)}*/*" for env in envs],
+    }
+
+
 def _service_linked_role(partition: str, account: str) -> str:
     return f"arn:{partition}:iam::{account}:role/aws-service-role/{CONFIG_SERVICE}/*"
 
@@ -95,32 +107,41 @@ def _backend_statements(
             {"Sid": "StateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket}
         )
         if envs is None:
-            statements.append({
-                "Sid": "StateRead",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": f"{bucket}/.pulumi/*",
-            })
+            statements.append(
+                {
+                    "Sid": "StateRead",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket}/.pulumi/*",
+                }
+            )
         else:
-            statements.append({
-                "Sid": "StateReadMeta",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": f"{bucket}/.pulumi/meta.yaml",
-            })
-            statements.append({
-                "Sid": "StateWrite",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": [
-                    f"{bucket}/.pulumi/*/configtrail/{env}{suffix}"
-                    for env in envs
-                    for suffix in (".json*", "/*")
-                ],
-            })
+            statements.append(
+                {
+                    "Sid": "StateReadMeta",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket}/.pulumi/meta.yaml",
+                }
+            )
+            statements.append(
+                {
+                    "Sid": "StateWrite",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "Resource": [
+                        f"{bucket}/.pulumi/*/configtrail/{env}{suffix}"
+                        for env in envs
+                        for suffix in (".json*", "/*")
+                    ],
+                }
+            )
     if secrets_key_arn:
-        actions = ["kms:Decrypt"] if envs is None else ["kms:Decrypt", "kms:Encrypt",
-                                                         "kms:GenerateDataKey"]
+        actions = (
+            ["kms:Decrypt"]
+            if envs is None
+            else ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        )
         statements.append(
             {"Sid": "SecretsKey", "Effect": "Allow", "Action": actions, "Resource": secrets_key_arn}
         )
@@ -134,8 +155,8 @@ def preview_permissions(
     state_bucket: str | None = None,
     secrets_key_arn: str | None = None,
 ) -> Document:
-    """Read-only: what `pulumi preview --refresh` reads of every environment's stack. Bucket
-    statements name bucket ARNs only, so no object (no recorded configuration) can be read."""
+    """Read-only: what `pulumi preview --refresh` reads of every environment's stack; no object
+    (no recorded configuration) can be read."""
     arns = _arns(partition, account, envs)
     statements: list[Document] = [
         {
@@ -147,23 +168,37 @@ def preview_permissions(
         {
             "Sid": "BucketConfigurationRead",
             "Effect": "Allow",
-            "Action": ["s3:GetBucket*", "s3:GetEncryptionConfiguration",
-                       "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
-                       "s3:GetAccelerateConfiguration", "s3:ListBucket"],
+            "Action": [
+                "s3:GetBucket*",
+                "s3:GetEncryptionConfiguration",
+                "s3:GetLifecycleConfiguration",
+                "s3:GetReplicationConfiguration",
+                "s3:GetAccelerateConfiguration",
+                "s3:ListBucket",
+            ],
             "Resource": arns["buckets"],
         },
         {
             "Sid": "RoleRead",
             "Effect": "Allow",
-            "Action": ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
-                       "iam:ListAttachedRolePolicies"],
+            "Action": [
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+            ],
             "Resource": [*arns["roles"], _service_linked_role(partition, account)],
         },
         {
             "Sid": "KeyRead",
             "Effect": "Allow",
-            "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-                       "kms:ListResourceTags", "kms:ListAliases"],
+            "Action": [
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:ListResourceTags",
+                "kms:ListAliases",
+            ],
             "Resource": "*",
         },
         {
@@ -173,6 +208,7 @@ def preview_permissions(
             "Resource": arns["topics"],
         },
     ]
+    statements.append(_no_objects(partition, envs))
     statements += _backend_statements(partition, state_bucket, secrets_key_arn, None)
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -192,14 +228,22 @@ def deploy_permissions(
         {
             "Sid": "ConfigManage",
             "Effect": "Allow",
-            "Action": ["config:Describe*", "config:Get*", "config:List*", "config:BatchGet*",
-                       "config:Put*", "config:Delete*", "config:StartConfigurationRecorder",
-                       "config:StopConfigurationRecorder", "config:TagResource",
-                       "config:UntagResource"],
+            "Action": [
+                "config:Describe*",
+                "config:Get*",
+                "config:List*",
+                "config:BatchGet*",
+                "config:Put*",
+                "config:Delete*",
+                "config:StartConfigurationRecorder",
+                "config:StopConfigurationRecorder",
+                "config:TagResource",
+                "config:UntagResource",
+            ],
             "Resource": "*",
         },
         {
-            # Bucket ARNs only: bucket settings, never objects (the recorded history).
+            # Bucket settings; objects (the recorded history) are denied below.
             "Sid": "BucketManage",
             "Effect": "Allow",
             "Action": ["s3:CreateBucket", "s3:DeleteBucket*", "s3:Get*", "s3:List*", "s3:Put*"],
@@ -208,11 +252,22 @@ def deploy_permissions(
         {
             "Sid": "RoleManage",
             "Effect": "Allow",
-            "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
-                       "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
-                       "iam:ListRoleTags", "iam:PutRolePolicy", "iam:GetRolePolicy",
-                       "iam:DeleteRolePolicy", "iam:ListRolePolicies",
-                       "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"],
+            "Action": [
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:GetRole",
+                "iam:UpdateRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:ListRoleTags",
+                "iam:PutRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+            ],
             "Resource": arns["roles"],
         },
         {
@@ -235,8 +290,12 @@ def deploy_permissions(
         {
             "Sid": "ConfigServiceLinkedRole",
             "Effect": "Allow",
-            "Action": ["iam:CreateServiceLinkedRole", "iam:GetRole",
-                       "iam:DeleteServiceLinkedRole", "iam:GetServiceLinkedRoleDeletionStatus"],
+            "Action": [
+                "iam:CreateServiceLinkedRole",
+                "iam:GetRole",
+                "iam:DeleteServiceLinkedRole",
+                "iam:GetServiceLinkedRoleDeletionStatus",
+            ],
             "Resource": _service_linked_role(partition, account),
             "Condition": {"StringEqualsIfExists": {"iam:AWSServiceName": CONFIG_SERVICE}},
         },
@@ -249,11 +308,20 @@ def deploy_permissions(
         {
             "Sid": "KeyManage",
             "Effect": "Allow",
-            "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
-                       "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
-                       "kms:DisableKeyRotation", "kms:ListResourceTags", "kms:TagResource",
-                       "kms:UntagResource", "kms:UpdateKeyDescription",
-                       "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+            "Action": [
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:PutKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:EnableKeyRotation",
+                "kms:DisableKeyRotation",
+                "kms:ListResourceTags",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:UpdateKeyDescription",
+                "kms:ScheduleKeyDeletion",
+                "kms:CancelKeyDeletion",
+            ],
             "Resource": f"arn:{partition}:kms:*:{account}:key/*",
         },
         {
@@ -266,11 +334,18 @@ def deploy_permissions(
         {
             "Sid": "TopicManage",
             "Effect": "Allow",
-            "Action": ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes",
-                       "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
-                       "sns:ListTagsForResource"],
+            "Action": [
+                "sns:CreateTopic",
+                "sns:DeleteTopic",
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:TagResource",
+                "sns:UntagResource",
+                "sns:ListTagsForResource",
+            ],
             "Resource": arns["topics"],
         },
     ]
+    statements.append(_no_objects(partition, [env]))
     statements += _backend_statements(partition, state_bucket, secrets_key_arn, [env])
     return {"Version": "2012-10-17", "Statement": statements}

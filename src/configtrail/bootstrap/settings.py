@@ -27,7 +27,7 @@ MAX_ROLE_NAME = 64
 _GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _BRANCH = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
-_ROLE_PREFIX = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,40}$")
+_ROLE_PREFIX = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,56}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _KMS_ARN = re.compile(
     r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"
@@ -123,7 +123,7 @@ class BootstrapSettings(BaseModel):
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not _ROLE_PREFIX.match(value):
-            raise ValueError("must be 1-40 characters of letters, digits and +=,.@_-")
+            raise ValueError("must be 1-56 characters of letters, digits and +=,.@_-")
         return value
 
     @field_validator("deploy_session_seconds")
@@ -149,6 +149,25 @@ class BootstrapSettings(BaseModel):
                 "arn:aws:kms:us-east-1:123456789012:alias/pulumi-secrets"
             )
         return value
+
+    @model_validator(mode="after")
+    def _separate_name_prefixes(self) -> BootstrapSettings:
+        # Each deploy role reaches the names "configtrail-<env>-*": no environment's prefix may
+        # cover another's, and the backend bucket must not fall under one (its objects are denied).
+        for env in self.environments:
+            prefix = f"configtrail-{env}-"
+            for other in self.environments:
+                if other != env and f"configtrail-{other}-".startswith(prefix):
+                    raise ValueError(
+                        f"environments {env!r} and {other!r} would share the resource name "
+                        f"prefix {prefix!r}, so {env}'s deploy role would reach {other}'s stack"
+                    )
+            if self.state_bucket and self.state_bucket.startswith(prefix):
+                raise ValueError(
+                    f"stateBucket {self.state_bucket!r} falls under {env}'s resource names "
+                    f"({prefix}*): choose a bucket name outside configtrail-<env>-"
+                )
+        return self
 
     @model_validator(mode="after")
     def _role_names_fit(self) -> BootstrapSettings:

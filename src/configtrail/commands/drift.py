@@ -26,7 +26,9 @@ def register(subparsers) -> None:
     report.add_argument("--log", type=Path, required=True, help="captured CLI output")
     report.add_argument("--pulumi-exit-code", type=int, required=True, metavar="CODE")
     report.add_argument("--out", type=Path, default=Path("build/drift"), help="report directory")
-    report.add_argument("--summary-dir", type=Path, default=SUMMARY_DIR, help=argparse.SUPPRESS)
+    report.add_argument(
+        "--summary-dir", type=Path, default=SUMMARY_DIR, help="job summary dir (build/summary)"
+    )
     report.set_defaults(handler=run_report)
 
     issue = subparsers.add_parser(
