@@ -52,79 +52,191 @@ def _drop_tag(tag):
 
 # (case id, mutation, fragments the message must contain: key, value, what is allowed)
 BAD_INPUTS = [
-    ("unknown-home-region", _set("aws:region", "us-east-9"),
-     ["aws:region", '"us-east-9"', "AWS region where Config is offered"]),
+    (
+        "unknown-home-region",
+        _set("aws:region", "us-east-9"),
+        ["aws:region", '"us-east-9"', "AWS region where Config is offered"],
+    ),
     ("missing-home-region", _drop("aws:region"), ["aws:region: missing"]),
-    ("unknown-region-in-list", _set("configtrail:regions", ["us-east-1", "eu-moon-1"]),
-     ["configtrail:regions", "eu-moon-1", "AWS region where Config is offered"]),
-    ("regions-without-home", _set("configtrail:regions", ["us-west-2"]),
-     ["configtrail:regions", "must include the home region 'us-east-1'"]),
-    ("duplicate-region", _set("configtrail:regions", ["us-east-1", "us-east-1"]),
-     ["configtrail:regions", "lists a region twice"]),
-    ("bad-delivery-frequency", _set("configtrail:deliveryFrequency", "Hourly"),
-     ["configtrail:deliveryFrequency", '"Hourly"', "One_Hour, Three_Hours, Six_Hours"]),
-    ("bad-rule-frequency", _set("configtrail:ruleFrequency", "Daily"),
-     ["configtrail:ruleFrequency", '"Daily"', "TwentyFour_Hours"]),
-    ("retention-too-short", _set("configtrail:retentionDays", 10),
-     ["configtrail:retentionDays = 10", "between 30 and 2557"]),
-    ("retention-too-long", _set("configtrail:retentionDays", 3000),
-     ["configtrail:retentionDays = 3000", "between 30 and 2557"]),
-    ("retention-not-a-number", _set("configtrail:retentionDays", "seven years"),
-     ["configtrail:retentionDays", "seven years", "valid integer"]),
-    ("unrecordable-type", _set("configtrail:extraResourceTypes", ["AWS::SageMaker::Endpoint"]),
-     ["configtrail:extraResourceTypes", "AWS::SageMaker::Endpoint",
-      "not a resource type AWS Config can record"]),
-    ("misspelled-type", _set("configtrail:extraResourceTypes", ["AWS::SageMaker::Modle"]),
-     ["AWS::SageMaker::Modle", "did you mean 'AWS::SageMaker::Model'"]),
-    ("unknown-daily-type", _set("configtrail:dailyResourceTypes", ["AWS::EC2::Nic"]),
-     ["configtrail:dailyResourceTypes", "AWS::EC2::Nic", "can record"]),
-    ("unknown-rule", _set("configtrail:rules", ["SAGEMAKER_NOTEBOOK_NO_INTERNET_ACCESS"]),
-     ["configtrail:rules", "SAGEMAKER_NOTEBOOK_NO_INTERNET_ACCESS",
-      "did you mean 'SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS'"]),
-    ("unknown-rule-pack", _set("configtrail:rules", ["sagemakr"]),
-     ["configtrail:rules", "'sagemakr' is not a rule pack", "did you mean 'sagemaker'"]),
-    ("unknown-excluded-rule", _set("configtrail:excludeRules", ["NOPE"]),
-     ["configtrail:excludeRules", "'NOPE' is not a rule identifier"]),
-    ("missing-required-tag", _drop_tag("data-classification"),
-     ["configtrail:tags", "required tag(s) missing or empty: data-classification"]),
-    ("empty-required-tag", _set("configtrail:tags", {**VALID["configtrail:tags"], "owner": " "}),
-     ["configtrail:tags", "missing or empty: owner"]),
-    ("tags-not-a-mapping", _set("configtrail:tags", ["owner"]),
-     ["configtrail:tags", "valid dictionary"]),
-    ("misspelled-key", _set("configtrail:retentionDay", 30),
-     ["configtrail:retentionDay: unknown setting", "did you mean 'retentionDays'"]),
-    ("unknown-key", _set("configtrail:colour", "blue"),
-     ["configtrail:colour: unknown setting", "allowed keys:"]),
-    ("bad-profile", _set("configtrail:recordingProfile", "everything"),
-     ["configtrail:recordingProfile", '"everything"', "'ai-systems' or 'all'"]),
-    ("bad-recording-frequency", _set("configtrail:recordingFrequency", "HOURLY"),
-     ["configtrail:recordingFrequency", "'CONTINUOUS' or 'DAILY'"]),
-    ("prefix-leading-slash", _set("configtrail:keyPrefix", "/config"),
-     ["configtrail:keyPrefix", '"/config"', "no leading or trailing '/'"]),
-    ("prefix-with-awslogs", _set("configtrail:keyPrefix", "AWSLogs"),
-     ["configtrail:keyPrefix", "without 'AWSLogs'"]),
-    ("expiry-before-retention", _set("configtrail:archiveExpirationDays", 100),
-     ["configtrail:archiveExpirationDays = 100", "at least configtrail:retentionDays (365)"]),
-    ("expiry-before-transition", lambda c: c.update({
-        "configtrail:retentionDays": 30, "configtrail:archiveExpirationDays": 60}),
-     ["configtrail:archiveExpirationDays = 60", "later than configtrail:archiveTransitionDays"]),
-    ("transition-too-early", _set("configtrail:archiveTransitionDays", 7),
-     ["configtrail:archiveTransitionDays = 7", "at least 30 days"]),
-    ("bad-lock-mode", _set("configtrail:vaultLockMode", "STRICT"),
-     ["configtrail:vaultLockMode", "'GOVERNANCE' or 'COMPLIANCE'"]),
-    ("bad-vault-region", _set("configtrail:vaultRegion", "mars-1"),
-     ["configtrail:vaultRegion", "mars-1", "AWS region"]),
-    ("bad-existing-recorder", _set("configtrail:existingRecorder", "import"),
-     ["configtrail:existingRecorder", "'create', 'adopt' or 'skip'"]),
-    ("bad-recorder-name", _set("configtrail:recorderName", "my recorder"),
-     ["configtrail:recorderName", "letters, digits"]),
-    ("extra-types-with-all-profile", lambda c: c.update({
-        "configtrail:recordingProfile": "all",
-        "configtrail:extraResourceTypes": ["AWS::S3::Bucket"]}),
-     ["configtrail:extraResourceTypes", "AWS::S3::Bucket",
-      "only applies to recordingProfile 'ai-systems'"]),
-    ("bad-boolean", _set("configtrail:archiveProtect", "maybe"),
-     ["configtrail:archiveProtect", "valid boolean"]),
+    (
+        "unknown-region-in-list",
+        _set("configtrail:regions", ["us-east-1", "eu-moon-1"]),
+        ["configtrail:regions", "eu-moon-1", "AWS region where Config is offered"],
+    ),
+    (
+        "regions-without-home",
+        _set("configtrail:regions", ["us-west-2"]),
+        ["configtrail:regions", "must include the home region 'us-east-1'"],
+    ),
+    (
+        "duplicate-region",
+        _set("configtrail:regions", ["us-east-1", "us-east-1"]),
+        ["configtrail:regions", "lists a region twice"],
+    ),
+    (
+        "bad-delivery-frequency",
+        _set("configtrail:deliveryFrequency", "Hourly"),
+        ["configtrail:deliveryFrequency", '"Hourly"', "One_Hour, Three_Hours, Six_Hours"],
+    ),
+    (
+        "bad-rule-frequency",
+        _set("configtrail:ruleFrequency", "Daily"),
+        ["configtrail:ruleFrequency", '"Daily"', "TwentyFour_Hours"],
+    ),
+    (
+        "retention-too-short",
+        _set("configtrail:retentionDays", 10),
+        ["configtrail:retentionDays = 10", "between 30 and 2557"],
+    ),
+    (
+        "retention-too-long",
+        _set("configtrail:retentionDays", 3000),
+        ["configtrail:retentionDays = 3000", "between 30 and 2557"],
+    ),
+    (
+        "retention-not-a-number",
+        _set("configtrail:retentionDays", "seven years"),
+        ["configtrail:retentionDays", "seven years", "valid integer"],
+    ),
+    (
+        "unrecordable-type",
+        _set("configtrail:extraResourceTypes", ["AWS::SageMaker::Endpoint"]),
+        [
+            "configtrail:extraResourceTypes",
+            "AWS::SageMaker::Endpoint",
+            "not a resource type AWS Config can record",
+        ],
+    ),
+    (
+        "misspelled-type",
+        _set("configtrail:extraResourceTypes", ["AWS::SageMaker::Modle"]),
+        ["AWS::SageMaker::Modle", "did you mean 'AWS::SageMaker::Model'"],
+    ),
+    (
+        "unknown-daily-type",
+        _set("configtrail:dailyResourceTypes", ["AWS::EC2::Nic"]),
+        ["configtrail:dailyResourceTypes", "AWS::EC2::Nic", "can record"],
+    ),
+    (
+        "unknown-rule",
+        _set("configtrail:rules", ["SAGEMAKER_NOTEBOOK_NO_INTERNET_ACCESS"]),
+        [
+            "configtrail:rules",
+            "SAGEMAKER_NOTEBOOK_NO_INTERNET_ACCESS",
+            "did you mean 'SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS'",
+        ],
+    ),
+    (
+        "unknown-rule-pack",
+        _set("configtrail:rules", ["sagemakr"]),
+        ["configtrail:rules", "'sagemakr' is not a rule pack", "did you mean 'sagemaker'"],
+    ),
+    (
+        "unknown-excluded-rule",
+        _set("configtrail:excludeRules", ["NOPE"]),
+        ["configtrail:excludeRules", "'NOPE' is not a rule identifier"],
+    ),
+    (
+        "missing-required-tag",
+        _drop_tag("data-classification"),
+        ["configtrail:tags", "required tag(s) missing or empty: data-classification"],
+    ),
+    (
+        "empty-required-tag",
+        _set("configtrail:tags", {**VALID["configtrail:tags"], "owner": " "}),
+        ["configtrail:tags", "missing or empty: owner"],
+    ),
+    (
+        "tags-not-a-mapping",
+        _set("configtrail:tags", ["owner"]),
+        ["configtrail:tags", "valid dictionary"],
+    ),
+    (
+        "misspelled-key",
+        _set("configtrail:retentionDay", 30),
+        ["configtrail:retentionDay: unknown setting", "did you mean 'retentionDays'"],
+    ),
+    (
+        "unknown-key",
+        _set("configtrail:colour", "blue"),
+        ["configtrail:colour: unknown setting", "allowed keys:"],
+    ),
+    (
+        "bad-profile",
+        _set("configtrail:recordingProfile", "everything"),
+        ["configtrail:recordingProfile", '"everything"', "'ai-systems' or 'all'"],
+    ),
+    (
+        "bad-recording-frequency",
+        _set("configtrail:recordingFrequency", "HOURLY"),
+        ["configtrail:recordingFrequency", "'CONTINUOUS' or 'DAILY'"],
+    ),
+    (
+        "prefix-leading-slash",
+        _set("configtrail:keyPrefix", "/config"),
+        ["configtrail:keyPrefix", '"/config"', "no leading or trailing '/'"],
+    ),
+    (
+        "prefix-with-awslogs",
+        _set("configtrail:keyPrefix", "AWSLogs"),
+        ["configtrail:keyPrefix", "without 'AWSLogs'"],
+    ),
+    (
+        "expiry-before-retention",
+        _set("configtrail:archiveExpirationDays", 100),
+        ["configtrail:archiveExpirationDays = 100", "at least configtrail:retentionDays (365)"],
+    ),
+    (
+        "expiry-before-transition",
+        lambda c: c.update(
+            {"configtrail:retentionDays": 30, "configtrail:archiveExpirationDays": 60}
+        ),
+        ["configtrail:archiveExpirationDays = 60", "later than configtrail:archiveTransitionDays"],
+    ),
+    (
+        "transition-too-early",
+        _set("configtrail:archiveTransitionDays", 7),
+        ["configtrail:archiveTransitionDays = 7", "at least 30 days"],
+    ),
+    (
+        "bad-lock-mode",
+        _set("configtrail:vaultLockMode", "STRICT"),
+        ["configtrail:vaultLockMode", "'GOVERNANCE' or 'COMPLIANCE'"],
+    ),
+    (
+        "bad-vault-region",
+        _set("configtrail:vaultRegion", "mars-1"),
+        ["configtrail:vaultRegion", "mars-1", "AWS region"],
+    ),
+    (
+        "bad-existing-recorder",
+        _set("configtrail:existingRecorder", "import"),
+        ["configtrail:existingRecorder", "'create', 'adopt' or 'skip'"],
+    ),
+    (
+        "bad-recorder-name",
+        _set("configtrail:recorderName", "my recorder"),
+        ["configtrail:recorderName", "letters, digits"],
+    ),
+    (
+        "extra-types-with-all-profile",
+        lambda c: c.update(
+            {
+                "configtrail:recordingProfile": "all",
+                "configtrail:extraResourceTypes": ["AWS::S3::Bucket"],
+            }
+        ),
+        [
+            "configtrail:extraResourceTypes",
+            "AWS::S3::Bucket",
+            "only applies to recordingProfile 'ai-systems'",
+        ],
+    ),
+    (
+        "bad-boolean",
+        _set("configtrail:archiveProtect", "maybe"),
+        ["configtrail:archiveProtect", "valid boolean"],
+    ),
 ]
 
 
@@ -143,14 +255,25 @@ def registrations(monkeypatch):
     """Spy on the mock runtime: any call means resources would have been registered."""
     calls = []
     real = runner.pulumi_mocks.set_mocks
-    monkeypatch.setattr(runner.pulumi_mocks, "set_mocks",
-                        lambda *a, **k: (calls.append(a), real(*a, **k)))
+    monkeypatch.setattr(
+        runner.pulumi_mocks, "set_mocks", lambda *a, **k: (calls.append(a), real(*a, **k))
+    )
     return calls
 
 
 def _plan(tmp_dir, env="test"):
-    return cli.main(["plan", "--env", env, "--environments-dir", str(tmp_dir), "--quiet",
-                     "--out", str(tmp_dir / "build")])
+    return cli.main(
+        [
+            "plan",
+            "--env",
+            env,
+            "--environments-dir",
+            str(tmp_dir),
+            "--quiet",
+            "--out",
+            str(tmp_dir / "build"),
+        ]
+    )
 
 
 def test_there_are_at_least_twenty_distinct_bad_inputs():
@@ -164,8 +287,9 @@ def test_the_valid_base_config_plans(environments, registrations, tmp_path, caps
     assert (tmp_path / "build" / "test" / "stack.json").exists()
 
 
-@pytest.mark.parametrize(("case", "mutate", "fragments"), BAD_INPUTS,
-                         ids=[case for case, _, _ in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("case", "mutate", "fragments"), BAD_INPUTS, ids=[case for case, _, _ in BAD_INPUTS]
+)
 def test_bad_input_is_rejected_with_a_clear_message(
     case, mutate, fragments, environments, registrations, tmp_path, capsys
 ):
@@ -198,8 +322,17 @@ def test_one_bad_environment_stops_all_before_any_registration(
 ):
     environments(VALID, "good")
     environments({**VALID, "configtrail:retentionDays": 1}, "bad")
-    code = cli.main(["plan", "--all", "--environments-dir", str(tmp_path), "--quiet",
-                     "--out", str(tmp_path / "build")])
+    code = cli.main(
+        [
+            "plan",
+            "--all",
+            "--environments-dir",
+            str(tmp_path),
+            "--quiet",
+            "--out",
+            str(tmp_path / "build"),
+        ]
+    )
     assert code == 2
     assert registrations == []
     assert "Pulumi.bad.yaml" in capsys.readouterr().err
@@ -238,6 +371,24 @@ def test_engine_style_json_strings_decode_like_yaml_values():
     """The engine passes structured config as JSON text; the same settings must result."""
     import json
 
-    as_engine = {key: value if isinstance(value, str) else json.dumps(value)
-                 for key, value in VALID.items()}
+    as_engine = {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in VALID.items()
+    }
     assert settings.from_config(as_engine, "x") == settings.from_config(VALID, "x")
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ("a-very-long-environment-name-indeed", "is too long: bucket names would have"),
+        ("Prod_EU", "must be lowercase letters, digits and '-'"),
+    ],
+)
+def test_stack_names_that_cannot_name_buckets_are_rejected(
+    env, fragment, environments, registrations, tmp_path, capsys
+):
+    environments(VALID, env)
+    assert _plan(tmp_path, env=env) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and f"Pulumi.{env}.yaml" in err
+    assert registrations == []

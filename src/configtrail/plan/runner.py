@@ -18,7 +18,7 @@ from pulumi.runtime.sync_await import _sync_await
 from configtrail import settings as settings_module
 from configtrail.plan.capture import CapturedResource, CapturingMonitor, _plain
 from configtrail.plan.mocks import AwsLikeMocks
-from configtrail.settings import Settings
+from configtrail.settings import Settings, SettingsError
 
 PROJECT = "configtrail"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -58,7 +58,13 @@ def load_settings(env: str, directory: Path = ENVIRONMENTS) -> tuple[Settings, d
     except ValueError:
         shown = path
     raw = settings_module.read_stack_file(path)
-    return settings_module.from_config(raw, str(shown)), raw
+    settings = settings_module.from_config(raw, str(shown))
+    from configtrail.stack.program import stack_problems
+
+    problems = stack_problems(settings, env, str(shown))
+    if problems:
+        raise SettingsError(problems)
+    return settings, raw
 
 
 def run(env: str, preview: bool = False, directory: Path = ENVIRONMENTS) -> Plan:
@@ -103,9 +109,7 @@ def register(
     mocks = AwsLikeMocks(home_region=home_region, preview=preview)
     monitor = CapturingMonitor(mocks)
     # The engine hands structured config values to the program as JSON text.
-    set_all_config(
-        {key: v if isinstance(v, str) else json.dumps(v) for key, v in config.items()}
-    )
+    set_all_config({key: v if isinstance(v, str) else json.dumps(v) for key, v in config.items()})
     pulumi_mocks.set_mocks(
         mocks,
         project=project,

@@ -6,6 +6,7 @@ the offline plan shows exactly the graph a real `pulumi preview` would register.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from configtrail import settings as settings_module
-from configtrail.settings import Settings
+from configtrail.settings import Settings, SettingsError
 from configtrail.stack import scope
 from configtrail.stack.archive import (
     ArchiveBucket,
@@ -42,6 +43,27 @@ def import_provider_modules() -> None:
     for module in PROVIDER_MODULES:
         # pulumi-aws modules are lazy: only an attribute access really executes them.
         getattr(importlib.import_module(f"pulumi_aws.{module}"), "__doc__", None)
+
+
+# Bucket names: prefix + "-archive-" / "-vault-" + 12-digit account + "-" + region, at most 63.
+_BUCKET_NAME_LIMIT = 63
+_STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def stack_problems(settings: Settings, stack: str, source: str) -> list[str]:
+    """Problems that come from the stack name rather than a setting: S3 bucket names are
+    lowercase and at most 63 characters, and this stack's names embed the stack name."""
+    name = stack.rsplit("/", 1)[-1]
+    if not _STACK_NAME.match(name):
+        return [f"{source}: stack name {name!r} must be lowercase letters, digits and '-' "
+                "(it becomes part of S3 bucket names)"]
+    regions = [settings.home_region, settings.effective_vault_region]
+    longest = max(len(f"configtrail-{name}-archive-123456789012-{r}") for r in regions)
+    if longest > _BUCKET_NAME_LIMIT:
+        return [f"{source}: stack name {name!r} is too long: bucket names would have {longest} "
+                f"characters (S3 allows {_BUCKET_NAME_LIMIT}); use at most "
+                f"{len(name) - (longest - _BUCKET_NAME_LIMIT)} characters"]
+    return []
 
 
 def build(settings: Settings, stack: str) -> dict[str, Any]:
@@ -252,7 +274,11 @@ def settings_from_runtime() -> Settings:
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     path = stack_file(stack)
     source = str(path.relative_to(ENVIRONMENTS_DIR.parent)) if path.exists() else f"stack {stack}"
-    return settings_module.from_config(raw, source)
+    settings = settings_module.from_config(raw, source)
+    problems = stack_problems(settings, stack, source)
+    if problems:
+        raise SettingsError(problems)
+    return settings
 
 
 def main() -> None:
