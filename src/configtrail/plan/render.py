@@ -57,21 +57,32 @@ def _detail(resource: CapturedResource) -> str:
 
 def render(plan: Plan, console: Console) -> None:
     s = plan.settings
-    title = f"Offline plan: {plan.env}" + (" (preview: values AWS computes are unknown)"
-                                           if plan.preview else "")
+    title = f"Offline plan: {plan.env}" + (
+        " (preview: values AWS computes are unknown)" if plan.preview else ""
+    )
     console.rule(title)
     facts = Table.grid(padding=(0, 2))
     facts.add_row("home region", s.home_region)
     facts.add_row("regions", ", ".join(s.regions))
     facts.add_row("profile", s.recording_profile)
-    facts.add_row("frequency", s.recording_frequency
-                  + (f" (DAILY: {', '.join(s.daily_resource_types)})"
-                     if s.recording_frequency == "CONTINUOUS" and s.daily_resource_types else ""))
+    facts.add_row(
+        "frequency",
+        s.recording_frequency
+        + (
+            f" (DAILY: {', '.join(s.daily_resource_types)})"
+            if s.recording_frequency == "CONTINUOUS" and s.daily_resource_types
+            else ""
+        ),
+    )
     facts.add_row("retention", f"{s.retention_days} days")
     facts.add_row("encryption", s.archive_encryption)
     facts.add_row("protected", "yes" if s.archive_protect else "NO (explicit choice)")
-    facts.add_row("vault", f"{s.vault_lock_mode} {s.effective_vault_retention_days} days in "
-                  f"{s.effective_vault_region}" if s.vault else "no")
+    facts.add_row(
+        "vault",
+        f"{s.vault_lock_mode} {s.effective_vault_retention_days} days in {s.effective_vault_region}"
+        if s.vault
+        else "no",
+    )
     facts.add_row("recorder", s.existing_recorder + f" ({s.recorder_role} role)")
     facts.add_row("rules", f"{len(s.selected_rules())} per region")
     console.print(facts)
@@ -98,12 +109,27 @@ def render(plan: Plan, console: Console) -> None:
         if rules:  # a rule pack is one line, not thirty
             identifiers = sorted(r.inputs["source"]["sourceIdentifier"] for r in rules)
             rows.append(
-                (f"Rule x{len(rules)}", component.split()[-1],
-                 str(rules[0].inputs.get("region") or s.home_region),
-                 ", ".join(identifiers))
+                (
+                    f"Rule x{len(rules)}",
+                    component.split()[-1],
+                    str(rules[0].inputs.get("region") or s.home_region),
+                    ", ".join(identifiers),
+                )
             )
         for index, row in enumerate(rows):
             table.add_row(component if index == 0 else "", *row)
     console.print(table)
     counts = sum(len(m) for m in groups.values())
     console.print(f"{counts} resources in {len(groups)} components.")
+    if plan.outputs:
+        outputs = Table(title="stack outputs", show_header=False, title_justify="left")
+        for key, value in plan.outputs.items():
+            if isinstance(value, dict):
+                value = "\n".join(
+                    f"{k}: {len(v)} names" if isinstance(v, list) else f"{k}: {v}"
+                    for k, v in value.items()
+                )
+            elif isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            outputs.add_row(key, str(value))
+        console.print(outputs)
