@@ -387,6 +387,7 @@ def test_the_pull_request_preview_passes_the_policy_pack_and_comments_in_place()
     assert inputs["command"] == "preview"
     assert inputs["work-dir"] == "infra"
     assert inputs["stack-name"] == "${{ env.STACK }}"
+    assert inputs["pulumi-version-file"] == ".pulumi-version"
     # the same pack and config as `make preview` (whose CLI arguments are tested with the stand-in)
     assert inputs["policyPacks"] == "../policies"
     assert inputs["policyPackConfigs"] == "../policies/config/${{ inputs.environment }}.json"
