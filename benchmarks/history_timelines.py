@@ -31,9 +31,16 @@ from configtrail.history import layout
 ACCOUNT = "123456789012"
 REGIONS = ("us-east-1", "eu-west-1")
 TYPES = (
-    "AWS::SageMaker::Model", "AWS::SageMaker::Domain", "AWS::SageMaker::FeatureGroup",
-    "AWS::SageMaker::UserProfile", "AWS::Bedrock::Guardrail", "AWS::Bedrock::KnowledgeBase",
-    "AWS::S3::Bucket", "AWS::IAM::Role", "AWS::KMS::Key", "AWS::Lambda::Function",
+    "AWS::SageMaker::Model",
+    "AWS::SageMaker::Domain",
+    "AWS::SageMaker::FeatureGroup",
+    "AWS::SageMaker::UserProfile",
+    "AWS::Bedrock::Guardrail",
+    "AWS::Bedrock::KnowledgeBase",
+    "AWS::S3::Bucket",
+    "AWS::IAM::Role",
+    "AWS::KMS::Key",
+    "AWS::Lambda::Function",
 )
 DAYS = 100
 ITEMS_PER_FILE = 100
@@ -47,8 +54,10 @@ def _configuration(resource_id: str, version: int, rng: random.Random) -> dict:
         "Version": version,
         "Image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{resource_id}:{version}",
         "EnableNetworkIsolation": version % 3 == 0,
-        "VpcConfig": {"Subnets": [f"subnet-{i:08x}" for i in range(3)],
-                      "SecurityGroupIds": [f"sg-{rng.randrange(16**8):08x}"]},
+        "VpcConfig": {
+            "Subnets": [f"subnet-{i:08x}" for i in range(3)],
+            "SecurityGroupIds": [f"sg-{rng.randrange(16**8):08x}"],
+        },
         "Environment": {f"VAR_{i}": f"value-{i}-{version % 2}" for i in range(8)},
         "KmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{resource_id}",
         "Description": "Benchmark resource " + "x" * 200,
@@ -64,38 +73,49 @@ def generate(root: Path) -> tuple[int, int]:
         start = START + timedelta(days=day)
         for region in REGIONS:
             for resource_type in TYPES:
-                group = [f"{resource_type.split('::')[2].lower()}-{region}-{n}"
-                         for n in range(RESOURCES_PER_GROUP)]
+                group = [
+                    f"{resource_type.split('::')[2].lower()}-{region}-{n}"
+                    for n in range(RESOURCES_PER_GROUP)
+                ]
                 batch = []
                 for index, resource_id in enumerate(rng.sample(group, ITEMS_PER_FILE)):
                     version = versions.get(resource_id, 0) + 1
                     versions[resource_id] = version
                     captured = start + timedelta(seconds=index * 60 + 1)
-                    batch.append({
-                        "configurationItemVersion": "1.3",
-                        "configurationItemCaptureTime":
-                            captured.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                        "configurationStateId": int(captured.timestamp() * 1000),
-                        "awsAccountId": ACCOUNT,
-                        "configurationItemStatus":
-                            "ResourceDiscovered" if version == 1 else "OK",
-                        "resourceType": resource_type,
-                        "resourceId": resource_id,
-                        "resourceName": resource_id,
-                        "ARN": f"arn:aws:service:{region}:{ACCOUNT}:{resource_id}",
-                        "awsRegion": region,
-                        "availabilityZone": "Regional",
-                        "configurationStateMd5Hash": "",
-                        "tags": {"owner": "ml-platform", "version": str(version % 5)},
-                        "relatedEvents": [],
-                        "relationships": [{"resourceId": f"role-{version % 2}",
-                                           "resourceType": "AWS::IAM::Role",
-                                           "name": "Is associated with Role"}],
-                        "configuration": _configuration(resource_id, version, rng),
-                        "supplementaryConfiguration": {},
-                    })
-                key = layout.history_key("configtrail", ACCOUNT, region, resource_type, start,
-                                         start + timedelta(hours=6))
+                    batch.append(
+                        {
+                            "configurationItemVersion": "1.3",
+                            "configurationItemCaptureTime": captured.strftime(
+                                "%Y-%m-%dT%H:%M:%S.000Z"
+                            ),
+                            "configurationStateId": int(captured.timestamp() * 1000),
+                            "awsAccountId": ACCOUNT,
+                            "configurationItemStatus": "ResourceDiscovered"
+                            if version == 1
+                            else "OK",
+                            "resourceType": resource_type,
+                            "resourceId": resource_id,
+                            "resourceName": resource_id,
+                            "ARN": f"arn:aws:service:{region}:{ACCOUNT}:{resource_id}",
+                            "awsRegion": region,
+                            "availabilityZone": "Regional",
+                            "configurationStateMd5Hash": "",
+                            "tags": {"owner": "ml-platform", "version": str(version % 5)},
+                            "relatedEvents": [],
+                            "relationships": [
+                                {
+                                    "resourceId": f"role-{version % 2}",
+                                    "resourceType": "AWS::IAM::Role",
+                                    "name": "Is associated with Role",
+                                }
+                            ],
+                            "configuration": _configuration(resource_id, version, rng),
+                            "supplementaryConfiguration": {},
+                        }
+                    )
+                key = layout.history_key(
+                    "configtrail", ACCOUNT, region, resource_type, start, start + timedelta(hours=6)
+                )
                 path = root / key
                 path.parent.mkdir(parents=True, exist_ok=True)
                 body = {"fileVersion": "1.0", "configurationItems": batch}
@@ -122,14 +142,22 @@ def measure(root: Path) -> None:
             changes += timeline.change_count
     ended = time.perf_counter()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "files": summary.files_read, "items": summary.items_kept, "resources": resources,
-        "timelineItems": entries, "fieldChanges": changes, "skipped": len(summary.skipped_files),
-        "scanSeconds": round(scanned - began, 2),
-        "timelineSeconds": round(ended - scanned, 2),
-        "totalSeconds": round(ended - began, 2),
-        "peakMemoryMB": round(peak_kb / 1024, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "files": summary.files_read,
+                "items": summary.items_kept,
+                "resources": resources,
+                "timelineItems": entries,
+                "fieldChanges": changes,
+                "skipped": len(summary.skipped_files),
+                "scanSeconds": round(scanned - began, 2),
+                "timelineSeconds": round(ended - scanned, 2),
+                "totalSeconds": round(ended - began, 2),
+                "peakMemoryMB": round(peak_kb / 1024, 1),
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -145,11 +173,16 @@ def main() -> int:
         if not any(root.rglob("*.json.gz")):
             began = time.perf_counter()
             files, items = generate(root)
-            print(f"generated {items:,} items in {files:,} files under {root} "
-                  f"({time.perf_counter() - began:.1f} s)", file=sys.stderr)
+            print(
+                f"generated {items:,} items in {files:,} files under {root} "
+                f"({time.perf_counter() - began:.1f} s)",
+                file=sys.stderr,
+            )
         output = subprocess.run(
             [sys.executable, __file__, "--measure", str(root)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     result = json.loads(output)
     print(json.dumps(result, indent=2))

@@ -64,7 +64,8 @@ class Settings(BaseModel):
     )
     extra_resource_types: list[str] = Field(
         default_factory=list,
-        description="More types to record with the `ai-systems` profile (checked against botocore).",
+        description="More types to record with the `ai-systems` profile "
+        "(checked against botocore).",
     )
     recording_frequency: Literal["CONTINUOUS", "DAILY"] = Field(
         "CONTINUOUS", description="Default recording frequency."
@@ -323,7 +324,8 @@ class Settings(BaseModel):
         return [
             rule
             for rule in catalog.managed_rules()
-            if (rule.pack in chosen or rule.identifier in chosen) and rule.identifier not in excluded
+            if (rule.pack in chosen or rule.identifier in chosen)
+            and rule.identifier not in excluded
         ]
 
 

@@ -26,7 +26,9 @@ def test_project_uses_the_environments_dir_and_the_repository_venv():
     assert PROJECT["name"] == "configtrail"
     assert PROJECT["stackConfigDir"] == "../environments"
     assert PROJECT["runtime"] == {
-        "name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": "../.venv"},
+    }
 
 
 def test_typed_config_block_matches_the_settings_model():
@@ -42,8 +44,11 @@ def test_typed_config_block_matches_the_settings_model():
         python_type = {"string": str, "integer": int, "boolean": bool, "array": list}
         assert isinstance(schema["default"], python_type[schema["type"]]), full_key
     undeclared = {key for key in fields if f"configtrail:{key}" not in declared}
-    untypable = {key for key, f in fields.items()
-                 if type(None) in typing.get_args(f.annotation) or key == "tags"}
+    untypable = {
+        key
+        for key, f in fields.items()
+        if type(None) in typing.get_args(f.annotation) or key == "tags"
+    }
     assert undeclared == untypable
 
 
@@ -53,8 +58,9 @@ def test_stack_files_set_only_declared_or_known_keys(env):
     fields = {f.alias for n, f in Settings.model_fields.items() if n != "home_region"}
     for key in config:
         namespace, _, name = key.partition(":")
-        assert (namespace, name) == ("aws", "region") or (namespace == "configtrail"
-                                                          and name in fields), key
+        assert (namespace, name) == ("aws", "region") or (
+            namespace == "configtrail" and name in fields
+        ), key
 
 
 def _run_entry_point(env: str, config: dict) -> CapturingMonitor:

@@ -40,12 +40,26 @@ COMMON = {
 EXPECTED_RESOURCE_SET = {
     "dev": {**COMMON, RECORDER: 1, CHANNEL: 1, STATUS: 1, RETENTION: 1, RULE: 14},
     "staging": {
-        **COMMON, RECORDER: 2, CHANNEL: 2, STATUS: 2, RETENTION: 2, RULE: 57,
-        KEY: 1, "aws:kms/alias:Alias": 1,
+        **COMMON,
+        RECORDER: 2,
+        CHANNEL: 2,
+        STATUS: 2,
+        RETENTION: 2,
+        RULE: 57,
+        KEY: 1,
+        "aws:kms/alias:Alias": 1,
     },
     "prod": {
-        **COMMON, RECORDER: 3, CHANNEL: 3, STATUS: 3, RETENTION: 3, RULE: 85,
-        KEY: 3, "aws:kms/alias:Alias": 3, TOPIC: 3, "aws:sns/topicPolicy:TopicPolicy": 3,
+        **COMMON,
+        RECORDER: 3,
+        CHANNEL: 3,
+        STATUS: 3,
+        RETENTION: 3,
+        RULE: 85,
+        KEY: 3,
+        "aws:kms/alias:Alias": 3,
+        TOPIC: 3,
+        "aws:sns/topicPolicy:TopicPolicy": 3,
         # the vault: a second hardened bucket, Object Lock, replication and its role
         "aws:s3/bucket:Bucket": 2,
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
@@ -110,15 +124,22 @@ def test_archive_bucket_is_hardened(plan_of, env):
 
     versioning = one(plan, "aws:s3/bucketVersioning:BucketVersioning", "archive-versioning")
     assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-    block = one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-                "archive-public-access-block")
+    block = one(
+        plan,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "archive-public-access-block",
+    )
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     assert all(block.inputs[flag] is True for flag in flags)
-    ownership = one(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-                    "archive-ownership")
+    ownership = one(
+        plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "archive-ownership"
+    )
     assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
-    encryption = one(plan, "aws:s3/bucketServerSideEncryptionConfiguration:"
-                     "BucketServerSideEncryptionConfiguration", "archive-encryption")
+    encryption = one(
+        plan,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "archive-encryption",
+    )
     default = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     if plan.settings.archive_encryption == "kms":
         key_arn = by_region(plan, KEY)[plan.settings.home_region].outputs["arn"]
@@ -136,14 +157,12 @@ def test_lifecycle_never_expires_history_unless_asked(plan_of, env):
     (rule,) = lifecycle.inputs["rules"]
     assert "expiration" not in rule and "noncurrentVersionExpiration" not in rule
     assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
-    assert any(
-        dep.endswith("::archive-versioning") for dep in lifecycle.dependencies
-    ), "lifecycle must wait for versioning"
+    assert any(dep.endswith("::archive-versioning") for dep in lifecycle.dependencies), (
+        "lifecycle must wait for versioning"
+    )
 
 
-@pytest.mark.parametrize(
-    ("env", "protected"), [("dev", False), ("staging", True), ("prod", True)]
-)
+@pytest.mark.parametrize(("env", "protected"), [("dev", False), ("staging", True), ("prod", True)])
 def test_history_is_protected_where_the_environment_does_not_opt_out(plan_of, env, protected):
     plan = plan_of(env, False)
     history = [r for r in plan.by_type(BUCKET)] + plan.by_type(KEY)
@@ -173,9 +192,7 @@ def test_sns_topics_are_encrypted_and_only_config_may_publish(plan_of):
     keys = by_region(plan, KEY)
     topics = by_region(plan, TOPIC)
     assert sorted(topics) == sorted(plan.settings.regions)
-    policies = {
-        r.inputs["region"]: r for r in plan.by_type("aws:sns/topicPolicy:TopicPolicy")
-    }
+    policies = {r.inputs["region"]: r for r in plan.by_type("aws:sns/topicPolicy:TopicPolicy")}
     for region, topic in topics.items():
         assert topic.inputs["kmsMasterKeyId"] == keys[region].outputs["arn"]
         document = policy_document(policies[region])
@@ -259,9 +276,7 @@ def test_recording_mode_records_churny_types_daily(plan_of):
             mode = recorder.inputs["recordingMode"]
             assert mode["recordingFrequency"] == "CONTINUOUS"
             assert mode["recordingModeOverride"]["recordingFrequency"] == "DAILY"
-            assert mode["recordingModeOverride"]["resourceTypes"] == [
-                "AWS::EC2::NetworkInterface"
-            ]
+            assert mode["recordingModeOverride"]["resourceTypes"] == ["AWS::EC2::NetworkInterface"]
     (dev,) = plan_of("dev", False).by_type(RECORDER)
     assert dev.inputs["recordingMode"] == {"recordingFrequency": "DAILY"}
 
@@ -272,8 +287,11 @@ def test_ai_systems_profile_holds_only_recordable_types():
     assert set(types) <= recordable, set(types) - recordable
     assert "AWS::Config::ResourceCompliance" in types
     # types AWS Config cannot record must never sneak into the profile
-    for unrecordable in ("AWS::SageMaker::Endpoint", "AWS::SageMaker::NotebookInstance",
-                         "AWS::Bedrock::Agent"):
+    for unrecordable in (
+        "AWS::SageMaker::Endpoint",
+        "AWS::SageMaker::NotebookInstance",
+        "AWS::Bedrock::Agent",
+    ):
         assert unrecordable not in recordable
         assert unrecordable not in types
 
@@ -299,8 +317,11 @@ def test_periodic_rules_get_their_frequency_and_iam_rule_stays_home(plan_of):
             assert rule.inputs["maximumExecutionFrequency"] == "TwentyFour_Hours"
         else:
             assert "maximumExecutionFrequency" not in rule.inputs
-    iam = [r for r in rules
-           if r.inputs["source"]["sourceIdentifier"] == "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS"]
+    iam = [
+        r
+        for r in rules
+        if r.inputs["source"]["sourceIdentifier"] == "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS"
+    ]
     assert [r.inputs["region"] for r in iam] == ["us-east-1"]
 
 
@@ -321,8 +342,11 @@ def test_vault_is_write_once_and_fed_by_replication_that_keeps_deletes_out(plan_
     vault_key = by_region(plan, KEY)["us-west-2"].outputs["arn"]
     assert rule["destination"]["encryptionConfiguration"] == {"replicaKmsKeyId": vault_key}
     role_policy = policy_document(one(plan, "aws:iam/rolePolicy:RolePolicy"))
-    actions = {a for s in role_policy["Statement"] for a in
-               ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {
+        a
+        for s in role_policy["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert "s3:ReplicateDelete" not in actions and "s3:ReplicateObject" in actions
     trust = policy_document(one(plan, "aws:iam/role:Role"), "assumeRolePolicy")
     assert trust["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
@@ -337,19 +361,26 @@ def test_provider_applies_the_required_tags(plan_of, env):
         assert tags[key]
     assert tags["environment"] == env
     assert provider.inputs["region"] == plan.settings.home_region
-    assert all(r.provider.startswith(provider.urn) for r in plan.resources if r.custom
-               and not r.type.startswith("pulumi:providers:"))
+    assert all(
+        r.provider.startswith(provider.urn)
+        for r in plan.resources
+        if r.custom and not r.type.startswith("pulumi:providers:")
+    )
 
 
 def test_outputs_name_what_a_caller_needs_and_no_website(plan_of):
     outputs = plan_of("prod", False).outputs
     assert outputs["archiveBucketName"] == "configtrail-prod-archive-123456789012-us-east-1"
     assert outputs["archiveBucketArn"] == f"arn:aws:s3:::{outputs['archiveBucketName']}"
-    assert outputs["recorderNames"] == {r: "configtrail" for r in
-                                        ("us-east-1", "us-west-2", "eu-west-1")}
+    assert outputs["recorderNames"] == {
+        r: "configtrail" for r in ("us-east-1", "us-west-2", "eu-west-1")
+    }
     assert outputs["recorderRoleArn"].endswith("/AWSServiceRoleForConfig")
-    assert set(outputs["kmsKeyArns"]) == set(outputs["snsTopicArns"]) == {
-        "us-east-1", "us-west-2", "eu-west-1"}
+    assert (
+        set(outputs["kmsKeyArns"])
+        == set(outputs["snsTopicArns"])
+        == {"us-east-1", "us-west-2", "eu-west-1"}
+    )
     assert outputs["vaultBucketName"].startswith("configtrail-prod-vault-")
     assert not any("website" in key.lower() for key in outputs)
     dev = plan_of("dev", False).outputs

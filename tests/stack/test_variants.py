@@ -18,7 +18,9 @@ BASE = {
     "configtrail:regions": ["eu-west-1", "eu-central-1"],
     "configtrail:rules": ["supporting"],
     "configtrail:tags": {
-        "owner": "ml", "environment": "variant", "ai-system": "llm-gateway",
+        "owner": "ml",
+        "environment": "variant",
+        "ai-system": "llm-gateway",
         "data-classification": "restricted",
     },
 }
@@ -35,8 +37,11 @@ def plan_with(tmp_path):
 
 
 def test_adopting_an_existing_recorder_imports_recorder_channel_and_status(plan_with):
-    plan = plan_with(existingRecorder="adopt", existingRecorderName="default",
-                     existingDeliveryChannelName="ct-channel")
+    plan = plan_with(
+        existingRecorder="adopt",
+        existingRecorderName="default",
+        existingDeliveryChannelName="ct-channel",
+    )
     for region in ("eu-west-1", "eu-central-1"):
         recorder = by_region(plan, "aws:cfg/recorder:Recorder")[region]
         channel = by_region(plan, "aws:cfg/deliveryChannel:DeliveryChannel")[region]
@@ -53,15 +58,20 @@ def test_adopting_an_existing_recorder_imports_recorder_channel_and_status(plan_
 def test_skipping_the_recorder_keeps_archive_retention_and_rules_only(plan_with):
     plan = plan_with(existingRecorder="skip")
     types = {r.type for r in plan.resources}
-    for absent in ("aws:cfg/recorder:Recorder", "aws:cfg/deliveryChannel:DeliveryChannel",
-                   "aws:cfg/recorderStatus:RecorderStatus",
-                   "aws:iam/serviceLinkedRole:ServiceLinkedRole"):
+    for absent in (
+        "aws:cfg/recorder:Recorder",
+        "aws:cfg/deliveryChannel:DeliveryChannel",
+        "aws:cfg/recorderStatus:RecorderStatus",
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+    ):
         assert absent not in types
     assert len(plan.by_type("aws:cfg/retentionConfiguration:RetentionConfiguration")) == 2
     assert plan.by_type("aws:cfg/rule:Rule")
     assert "recorderRoleArn" not in plan.outputs
-    assert plan.outputs["recorderNames"] == {"eu-west-1": "configtrail",
-                                             "eu-central-1": "configtrail"}
+    assert plan.outputs["recorderNames"] == {
+        "eu-west-1": "configtrail",
+        "eu-central-1": "configtrail",
+    }
 
 
 def test_custom_role_trusts_only_this_accounts_config_and_writes_only_the_prefix(plan_with):
@@ -89,15 +99,18 @@ def test_custom_role_trusts_only_this_accounts_config_and_writes_only_the_prefix
 def test_existing_service_linked_role_is_referenced_not_created(plan_with):
     plan = plan_with(serviceLinkedRole="existing")
     assert not plan.by_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
-    expected = (f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/"
-                "AWSServiceRoleForConfig")
+    expected = (
+        f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/"
+        "AWSServiceRoleForConfig"
+    )
     assert {r.inputs["roleArn"] for r in plan.by_type("aws:cfg/recorder:Recorder")} == {expected}
 
 
 def test_expiry_when_chosen_is_never_before_retention(plan_with):
     plan = plan_with(retentionDays=400, archiveExpirationDays=2000, archiveTransitionDays=None)
-    (rule,) = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-                  ).inputs["rules"]
+    (rule,) = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs[
+        "rules"
+    ]
     assert rule["expiration"] == {"days": 2000}
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 2000}
     assert "transitions" not in rule
@@ -120,7 +133,9 @@ def test_stack_export_has_the_shape_of_pulumi_stack_export(plan_with):
     resources = document["deployment"]["resources"]
     stack = resources[0]
     assert stack["type"] == "pulumi:pulumi:Stack"
-    assert stack["urn"] == "urn:pulumi:variant::configtrail::pulumi:pulumi:Stack::configtrail-variant"
+    assert (
+        stack["urn"] == "urn:pulumi:variant::configtrail::pulumi:pulumi:Stack::configtrail-variant"
+    )
     assert stack["outputs"]["archiveBucketName"].startswith("configtrail-variant-archive-")
     bucket = next(r for r in resources if r["type"] == "aws:s3/bucket:Bucket")
     assert bucket["urn"] == (

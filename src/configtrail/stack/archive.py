@@ -34,7 +34,8 @@ class ConfigKey(pulumi.ComponentResource):
         super().__init__("configtrail:archive:ConfigKey", name, None, opts)
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=f"ConfigTrail: encrypts AWS Config history and notifications ({args.region})",
+            description="ConfigTrail: encrypts AWS Config history and notifications "
+            f"({args.region})",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=json_policy(

@@ -180,9 +180,7 @@ def recorder_delivery_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def replication_policy(
-    source_arn: str, destination_arn: str, kms_key_arns: list[str]
-) -> dict:
+def replication_policy(source_arn: str, destination_arn: str, kms_key_arns: list[str]) -> dict:
     """What S3 replication needs to copy the archive into the vault, and nothing more."""
     statements = [
         {

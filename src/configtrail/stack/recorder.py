@@ -84,8 +84,6 @@ class RegionalRecorder(pulumi.ComponentResource):
             name=recorder.name,
             is_enabled=True,
             region=args.region,
-            opts=child(
-                self, depends_on=[channel], import_id=args.recorder_name if adopt else None
-            ),
+            opts=child(self, depends_on=[channel], import_id=args.recorder_name if adopt else None),
         )
         self.recorder_name = recorder.name
