@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from configtrail.plan.capture import CapturedResource
+from configtrail import tfplan
 from configtrail.plan.runner import PROJECT, Plan
 
 
@@ -107,4 +108,7 @@ def write(plan: Plan, out_dir: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = preview_json(plan) if plan.preview else stack_export(plan)
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    if not plan.preview:
+        # The same deployment as a Terraform plan beside it, for checkov (`configtrail checkov`).
+        tfplan.write(document, path.parent / "tfplan.json")
     return path
