@@ -13,8 +13,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from configtrail.plan.capture import CapturedResource
 from configtrail import tfplan
+from configtrail.plan.capture import CapturedResource
 from configtrail.plan.runner import PROJECT, Plan
 
 
