@@ -1,7 +1,8 @@
 """The pack's policies, built from the rule metadata, the validators and the config schemas.
 
-`policies()` is what `policies/__main__.py` hands to `PolicyPack(...)`; tests use it too, without
-ever starting the pack's gRPC server in their own process.
+`policies()` is what `policies/__main__.py` hands to `PolicyPack(...)`; `service()` builds the
+analyzer service `PolicyPack(...)` would serve, for the in-process engine and tests, without ever
+starting a gRPC server in their own process.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from configtrail_policies import identity, recording, s3, tagging
+from configtrail_policies import analyzer, identity, recording, s3, tagging
 from configtrail_policies.config import CONFIG_SCHEMAS
 from configtrail_policies.rules import RESOURCE, RULES, Rule
 
@@ -28,11 +29,18 @@ from configtrail_policies.rules import RESOURCE, RULES, Rule
 # with the heap (benchmarks/policy_pack.py: 10,000 resources 8.6 s -> 6.6 s in-process).
 gc.set_threshold(50_000, 20, 100)
 
+# The pack process (`PolicyPack(...)` in __main__.py, which imports this module first) converts
+# each request once per call instead of once per policy: see analyzer.py.
+analyzer.install()
+
 PACK_NAME = "configtrail-guardrails"
 PACK_DESCRIPTION = (
     "ConfigTrail guardrails: block changes that would make the AWS Config archive public, stop "
     "recording, shorten history or let it be deleted."
 )
+PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
+# What `PolicyPack(...)` hands its servicer as the version; the CLI reports PulumiPolicy.yaml's.
+SDK_PACK_VERSION = "0.0.1"
 
 VALIDATORS: dict[str, Callable] = {
     "aws-s3-bucket-versioning-enabled": s3.versioning_enabled,
@@ -90,3 +98,19 @@ def build(rule: Rule) -> Policy:
 def policies() -> list[Policy]:
     """Every policy of the pack, in rule order."""
     return [build(rule) for rule in RULES]
+
+
+def service(
+    servicer: type[analyzer.SDK_ANALYZER] = analyzer.ConvertOnceAnalyzer,
+) -> analyzer.SDK_ANALYZER:
+    """The analyzer service of `policies/__main__.py`'s `PolicyPack(...)`, built as
+    `PolicyPack.__init__` builds it (pulumi-policy 1.21.0) but not served: the in-process engine
+    calls its methods directly. `servicer=analyzer.SDK_ANALYZER` gives the SDK's unmodified one."""
+    return servicer(
+        PACK_NAME,
+        SDK_PACK_VERSION,
+        policies(),
+        PACK_ENFORCEMENT_LEVEL,
+        None,  # initial_config
+        PACK_DESCRIPTION,
+    )
