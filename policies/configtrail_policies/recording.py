@@ -257,6 +257,11 @@ def recorder_delivery_channel(args, report) -> None:
     channels_by_region: dict[str | None, list] = defaultdict(list)
     for channel in graph.of_type(types.DELIVERY_CHANNEL):
         channels_by_region[graph.region(channel)].append(channel)
+    # Decided once per region, not once per recorder: a large stack has many of both.
+    delivers_to_stack = {
+        region: any(graph.channel_bucket(channel) is not None for channel in channels)
+        for region, channels in channels_by_region.items()
+    }
     for recorder in graph.of_type(types.RECORDER):
         region = graph.region(recorder)
         channels = channels_by_region.get(region, [])
@@ -269,7 +274,7 @@ def recorder_delivery_channel(args, report) -> None:
                 recorder.urn,
             )
             continue
-        if not any(graph.channel_bucket(channel) is not None for channel in channels):
+        if not delivers_to_stack[region]:
             targets = [peek(c.props, "s3BucketName") for c in channels]
             shown = names([("(unknown)" if is_unknown(t) else repr(t)) for t in targets])
             report(
@@ -283,20 +288,23 @@ def recorder_delivery_channel(args, report) -> None:
 def recorder_status_enabled(args, report) -> None:
     graph = StackGraph(args.resources)
     statuses = graph.of_type(types.RECORDER_STATUS)
+    # A status starts a recorder of its region named by its `name`, or whose `name` was computed
+    # from the recorder. Indexed once (positions, to report in stack order), not scanned per
+    # recorder: a large stack has thousands of both.
+    by_name: dict[tuple[str | None, str], list[int]] = defaultdict(list)
+    by_recorder: dict[tuple[str | None, str], list[int]] = defaultdict(list)
+    for index, status in enumerate(statuses):
+        region = graph.region(status)
+        status_name = peek(status.props, "name")
+        if isinstance(status_name, str):  # recorder names are strings; nothing else can match
+            by_name[(region, status_name)].append(index)
+        for dependency in (status.property_dependencies or {}).get("name", []):
+            by_recorder[(region, dependency.urn)].append(index)
     for recorder in graph.of_type(types.RECORDER):
         region = graph.region(recorder)
         name = _recorder_name(recorder)
-        matching = [
-            s
-            for s in statuses
-            if graph.region(s) == region
-            and (
-                peek(s.props, "name") == name
-                or any(
-                    d.urn == recorder.urn for d in (s.property_dependencies or {}).get("name", [])
-                )
-            )
-        ]
+        positions = {*by_name.get((region, name), []), *by_recorder.get((region, recorder.urn), [])}
+        matching = [statuses[index] for index in sorted(positions)]
         if not matching:
             report(
                 f"Recorder {name!r} ({region or 'unknown region'}) is never started: there is "

@@ -33,10 +33,16 @@ def is_unknown(value: Any) -> bool:
     return _is_unknown(value)
 
 
+def _unwrapped(value: Any) -> Any:
+    """The container behind the SDK's proxy (its items are still proxies), or `value`."""
+    if isinstance(value, (_DictProxy, _ListProxy)):
+        return value["__target"]
+    return value
+
+
 def plain(value: Any) -> Any:
     """A deep copy of `value` without proxies; unknowns stay as their sentinel strings."""
-    if isinstance(value, (_DictProxy, _ListProxy)):
-        value = value["__target"]
+    value = _unwrapped(value)
     if isinstance(value, Mapping):
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -45,20 +51,25 @@ def plain(value: Any) -> Any:
 
 
 def peek(mapping: Any, *path: str | int, default: Any = None) -> Any:
-    """The plain value at `path` (sentinel string if unknown), or `default` if absent."""
-    current = plain(mapping)
+    """The plain value at `path` (sentinel string if unknown), or `default` if absent.
+
+    Walks the proxies' containers and copies only the value found: stack policies peek at one
+    key of thousands of resources, and copying whole property trees made that the cost."""
+    current = _unwrapped(mapping)
     for key in path:
         if is_unknown(current):
             return current
+        if isinstance(current, tuple):
+            current = list(current)
         if (isinstance(current, Mapping) and key in current) or (
             isinstance(current, list)
             and isinstance(key, int)
             and -len(current) <= key < len(current)
         ):
-            current = current[key]
+            current = _unwrapped(current[key])
         else:
             return default
-    return current
+    return plain(current)
 
 
 def as_list(value: Any) -> list:
