@@ -152,3 +152,29 @@ def test_analyze_gets_inputs_and_stack_gets_outputs_with_provider_inputs(plan_do
     resource = wire.stack_resource(state)
     assert resource.properties["onlyInOutputs"] == "x"
     assert resource.parent == bucket["parent"]
+
+
+@pytest.mark.slow
+def test_in_process_engine_gives_the_same_report(plan_documents, tmp_path, capsys):
+    document = copy.deepcopy(plan_documents["prod"]["stack"])
+    set_prop(find(document, "aws:s3/bucket:Bucket", "archive"), "forceDestroy", True)
+    path = _write(tmp_path, "prod.json", document)
+    reports = {}
+    for engine in ("grpc", "in-process"):
+        command = ["policy-check", path, "--env", "prod", "--format", "json", "--engine", engine]
+        assert main(command) == 1
+        [reports[engine]] = json.loads(capsys.readouterr().out)["reports"]
+    assert reports["grpc"].pop("engine") == "grpc"
+    assert reports["in-process"].pop("engine") == "in-process"
+    assert reports["grpc"] == reports["in-process"]
+    assert [f["policy"] for f in reports["grpc"]["findings"]] == [
+        "aws-s3-bucket-disallow-force-destroy"
+    ]
+
+
+def test_in_process_engine_refuses_another_pack_dir(plan_documents, tmp_path, capsys):
+    stack = _write(tmp_path, "s.json", plan_documents["dev"]["stack"])
+    command = ["policy-check", stack, "--engine", "in-process", "--pack-dir", str(tmp_path)]
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "use --engine grpc" in err and "Traceback" not in err

@@ -45,6 +45,7 @@ class Report:
     resources: int
     levels: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    engine: str = "grpc"  # how the pack was driven: grpc (its own process) or in-process
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -90,7 +91,8 @@ def render_text(reports: list[Report], console: Console, quiet: bool = False) ->
             + " "
             + escape(
                 f"{_title(report)}: {len(report.mandatory)} mandatory, "
-                f"{len(report.advisory)} advisory — {report.pack}@{report.version}, "
+                f"{len(report.advisory)} advisory — {report.pack}@{report.version} "
+                f"({report.engine}), "
                 + (f"config {shown_path(report.config)}" if report.config else "default config")
             ),
             highlight=False,

@@ -1,5 +1,12 @@
 """Evaluate one deployment file with the real policy pack, as the engine would: GetAnalyzerInfo,
-Configure (config reconciled as the CLI does), Analyze for every resource, AnalyzeStack once."""
+Configure (config reconciled as the CLI does), Analyze for every resource, AnalyzeStack once.
+
+Two engines send the same requests and differ only in transport (see README, Policy pack):
+- `grpc` (default): the pack as the Pulumi engine runs it, a child process speaking the Analyzer
+  gRPC protocol (analyzer.PackProcess);
+- `in-process`: the pack's own analyzer service called in this process (inprocess.InProcessPack),
+  for large stacks, where one gRPC round trip per resource dominates.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,25 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from configtrail.policy import packconfig
 from configtrail.policy.analyzer import POLICY_PACK_DIR, PackProcess
+from configtrail.policy.inprocess import InProcessPack
 from configtrail.policy.inputs import Deployment
 from configtrail.policy.report import Finding, Report
 from configtrail.policy.wire import Wire
 
 CONFIG_DIR = POLICY_PACK_DIR / "config"
+ENGINES = ("grpc", "in-process")
+DEFAULT_ENGINE = "grpc"
+
+
+def open_pack(
+    engine: str, pack_dir: Path, *, project: str, stack: str, dry_run: bool
+) -> PackProcess | InProcessPack:
+    """The pack behind `engine`, not yet entered (use as a context manager)."""
+    if engine == "grpc":
+        return PackProcess(pack_dir, project=project, stack=stack, dry_run=dry_run)
+    if engine == "in-process":
+        return InProcessPack(pack_dir, project=project, stack=stack, dry_run=dry_run)
+    raise ValueError(f"unknown policy engine {engine!r} (allowed: {', '.join(ENGINES)})")
 
 
 def config_path(env: str, config_dir: Path = CONFIG_DIR) -> Path:
@@ -65,12 +86,17 @@ def evaluate(
     config_file: Path | None,
     env: str | None = None,
     pack_dir: Path = POLICY_PACK_DIR,
+    engine: str = DEFAULT_ENGINE,
 ) -> Report:
-    """The verdicts of the pack on one deployment, in a pack process of its own (as the engine
-    starts one per operation). Raises PolicyInputError for bad config."""
+    """The verdicts of the pack on one deployment, in a pack of its own (as the engine starts one
+    per operation). Raises PolicyInputError for bad config."""
     raw_config = packconfig.read_file(config_file)
-    with PackProcess(
-        pack_dir, project=deployment.project, stack=deployment.stack, dry_run=deployment.dry_run
+    with open_pack(
+        engine,
+        pack_dir,
+        project=deployment.project,
+        stack=deployment.stack,
+        dry_run=deployment.dry_run,
     ) as pack:
         return evaluate_with(
             pack, deployment, raw_config, str(config_file) if config_file else None, env
@@ -78,7 +104,7 @@ def evaluate(
 
 
 def evaluate_with(
-    pack: PackProcess,
+    pack: PackProcess | InProcessPack,
     deployment: Deployment,
     raw_config: dict,
     config_label: str | None = None,
@@ -112,4 +138,5 @@ def evaluate_with(
         resources=len(deployment.resources),
         levels={name: setting.level for name, setting in settings.items()},
         findings=findings,
+        engine="in-process" if isinstance(pack, InProcessPack) else "grpc",
     )
