@@ -45,10 +45,14 @@ def main() -> int:
     floor, plan = statistics.median(floors), statistics.median(plans)
     ratio = plan / floor
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-    print(f"import floor  (python -c 'import pulumi, pulumi_aws'): median {floor:.3f} s "
-          f"(min {min(floors):.3f})")
-    print(f"offline plan  (configtrail plan --all, 3 envs x 2 runs): median {plan:.3f} s "
-          f"(min {min(plans):.3f})")
+    print(
+        f"import floor  (python -c 'import pulumi, pulumi_aws'): median {floor:.3f} s "
+        f"(min {min(floors):.3f})"
+    )
+    print(
+        f"offline plan  (configtrail plan --all, 3 envs x 2 runs): median {plan:.3f} s "
+        f"(min {min(plans):.3f})"
+    )
     verdict = "within" if ratio <= TARGET_RATIO else "OVER"
     print(f"ratio {ratio:.2f}x — {verdict} the {TARGET_RATIO:.0f}x target")
     return 0

@@ -29,12 +29,17 @@ DEFAULT_OUT = runner.REPO_ROOT / "build"
 def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     """`--env NAME` (repeatable) or `--all`; shared by the commands that work per environment."""
     parser.add_argument(
-        "--env", action="append", default=[], metavar="ENV",
+        "--env",
+        action="append",
+        default=[],
+        metavar="ENV",
         help="environment (stack) name: environments/Pulumi.<ENV>.yaml; repeatable",
     )
     parser.add_argument("--all", action="store_true", help="every environment in environments/")
     parser.add_argument(
-        "--environments-dir", type=Path, default=runner.ENVIRONMENTS,
+        "--environments-dir",
+        type=Path,
+        default=runner.ENVIRONMENTS,
         help="directory of stack files (default: environments/)",
     )
 
@@ -44,27 +49,37 @@ def selected_envs(args: argparse.Namespace) -> list[str]:
     available = runner.environment_names(args.environments_dir)
     chosen = available if args.all or "all" in args.env else args.env
     if not chosen:
-        raise SettingsError([
-            f"no environment given: use --env NAME or --all (available: {', '.join(available)})"
-        ])
+        raise SettingsError(
+            [f"no environment given: use --env NAME or --all (available: {', '.join(available)})"]
+        )
     unknown = [env for env in chosen if env not in available]
     if unknown:
-        raise SettingsError([
-            f"{runner.stack_path(env, args.environments_dir)}: no such stack file "
-            f"(environments: {', '.join(available) or 'none'})" for env in unknown
-        ])
+        raise SettingsError(
+            [
+                f"{runner.stack_path(env, args.environments_dir)}: no such stack file "
+                f"(environments: {', '.join(available) or 'none'})"
+                for env in unknown
+            ]
+        )
     return chosen
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("plan", help="offline plan of the stack (no cloud, no CLI)")
     add_env_arguments(parser)
-    parser.add_argument("--preview", action="store_true",
-                        help="show the preview-style plan (values computed on create unknown)")
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="show the preview-style plan (values computed on create unknown)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output dir (build/)")
     parser.add_argument("--quiet", action="store_true", help="one summary line per environment")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="environments planned at once (default: one per core)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="environments planned at once (default: one per core)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -126,15 +141,25 @@ def run(args: argparse.Namespace) -> int:
     width = _terminal_width()
     # Heaviest first, so two workers finish together; both runs of each env are jobs.
     jobs = [
-        (env, preview, args.environments_dir, args.out,
-         not args.quiet and preview == args.preview, width)
-        for env in reversed(envs) for preview in (False, True)
+        (
+            env,
+            preview,
+            args.environments_dir,
+            args.out,
+            not args.quiet and preview == args.preview,
+            width,
+        )
+        for env in reversed(envs)
+        for preview in (False, True)
     ]
     workers = min(args.jobs, len(jobs))
     # Forking is only safe while this process runs no other thread (a Pulumi runtime that already
     # ran here leaves executor threads whose locks a child would inherit held).
-    if (workers > 1 and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods()):
+    if (
+        workers > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = list(pool.map(plan_run, *zip(*jobs, strict=True)))
@@ -143,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
 
     by_key = {(r.env, r.preview): r for r in results}
     summary = [
-        "## Offline plan", "",
+        "## Offline plan",
+        "",
         "| environment | resources | regions | profile | retention | protected |",
         "|---|---|---|---|---|---|",
     ]

@@ -55,14 +55,18 @@ def stack_problems(settings: Settings, stack: str, source: str) -> list[str]:
     lowercase and at most 63 characters, and this stack's names embed the stack name."""
     name = stack.rsplit("/", 1)[-1]
     if not _STACK_NAME.match(name):
-        return [f"{source}: stack name {name!r} must be lowercase letters, digits and '-' "
-                "(it becomes part of S3 bucket names)"]
+        return [
+            f"{source}: stack name {name!r} must be lowercase letters, digits and '-' "
+            "(it becomes part of S3 bucket names)"
+        ]
     regions = [settings.home_region, settings.effective_vault_region]
     longest = max(len(f"configtrail-{name}-archive-123456789012-{r}") for r in regions)
     if longest > _BUCKET_NAME_LIMIT:
-        return [f"{source}: stack name {name!r} is too long: bucket names would have {longest} "
-                f"characters (S3 allows {_BUCKET_NAME_LIMIT}); use at most "
-                f"{len(name) - (longest - _BUCKET_NAME_LIMIT)} characters"]
+        return [
+            f"{source}: stack name {name!r} is too long: bucket names would have {longest} "
+            f"characters (S3 allows {_BUCKET_NAME_LIMIT}); use at most "
+            f"{len(name) - (longest - _BUCKET_NAME_LIMIT)} characters"
+        ]
     return []
 
 
@@ -93,8 +97,9 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
     for region in sorted(key_regions):
         keys[region] = ConfigKey(
             f"key-{region}",
-            ConfigKeyArgs(region=region, alias=f"{prefix}-{region}", account=account,
-                          protect=protect),
+            ConfigKeyArgs(
+                region=region, alias=f"{prefix}-{region}", account=account, protect=protect
+            ),
             opts,
         )
     archive_key_arn = keys[home].arn if settings.archive_encryption == "kms" else None
@@ -183,9 +188,7 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
                     settings.existing_recorder_name if adopting else settings.recorder_name
                 ),
                 channel_name=(
-                    settings.existing_delivery_channel_name
-                    if adopting
-                    else settings.recorder_name
+                    settings.existing_delivery_channel_name if adopting else settings.recorder_name
                 ),
                 role_arn=role.arn if role is not None else "",
                 recording_group=scope.recording_group(settings, is_home),
