@@ -115,6 +115,9 @@ lint: venv checkov-venv
 hooks: venv checkov-venv
 	$(BIN)/pre-commit install --install-hooks
 
+# `make test` runs the hooks first, so CI lints exactly as `git commit` does.
+test: lint
+
 ## test: the whole test suite
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
