@@ -8,6 +8,7 @@ Verdict equality with the SDK's own servicer is tests/policies/test_engines.py.
 from __future__ import annotations
 
 import ast
+import contextvars
 import hashlib
 import inspect
 import os
@@ -44,6 +45,10 @@ SDK_SOURCES = {
     "_PolicyAnalyzerServicer._get_provider_resource": (
         SDK._get_provider_resource,
         "5db736069fc8d3d6",
+    ),
+    "_PolicyAnalyzerServicer._configure_runtime_settings": (
+        SDK._configure_runtime_settings,
+        "da0923ff3a404f36",
     ),
     "PolicyPack.__init__": (sdk.PolicyPack.__init__, "34256ae3a291d0b4"),
     "proxy._proxy_helper": (sdk_proxy._proxy_helper, "c36dd3b6af1196cb"),
@@ -153,6 +158,32 @@ def test_analyze_stack_converts_each_resource_once(monkeypatch):
     calls = _count_conversions(monkeypatch)
     service.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), None)
     assert len(calls) == 5 + 1  # every resource once, the one provider once
+
+
+def test_runtime_settings_are_rebuilt_only_when_the_environment_changes(monkeypatch):
+    service = pack.service()
+    calls = []
+    real = SDK._configure_runtime_settings
+    monkeypatch.setattr(
+        SDK, "_configure_runtime_settings", lambda self: (calls.append(1), real(self))
+    )
+    monkeypatch.setenv("PULUMI_PROJECT", "p")
+    monkeypatch.setenv("PULUMI_STACK", "one")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "true")
+
+    def analyze_in(context):
+        context.run(service.Analyze, _request("a", {"bucket": "a"}), None)
+
+    context = contextvars.copy_context()
+    analyze_in(context)
+    analyze_in(context)
+    assert len(calls) == 1
+    assert context.run(pulumi.get_stack) == "one"
+    monkeypatch.setenv("PULUMI_STACK", "two")
+    analyze_in(context)
+    assert len(calls) == 2 and context.run(pulumi.get_stack) == "two"
+    analyze_in(contextvars.copy_context())  # settings live in a context: a new one is configured
+    assert len(calls) == 3
 
 
 # --- props are shared, so they are read-only ----------------------------------------------------
