@@ -56,6 +56,13 @@ CONFIG_SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
             "description": "Require SSE-KMS with a customer key (false: SSE-S3 is enough).",
             "default": True,
         },
+        "sseS3Buckets": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Bucket-name patterns (fnmatch) that may use SSE-S3 although KMS is "
+            "required: server-access-log buckets, which S3 logging delivers to with SSE-S3 only.",
+            "default": [],
+        },
     },
     "aws-s3-bucket-lifecycle-keeps-history": {
         "minRetentionDays": {

@@ -65,6 +65,10 @@ def default_encryption_kms(args, report) -> None:
         return
     settings = settings_for("aws-s3-bucket-default-encryption-kms", args.get_config())
     bucket = bucket_name_of(args.props)
+    # Server-access-log buckets named in the config may (must) use SSE-S3.
+    require_kms = settings["requireKms"] and not any(
+        fnmatch.fnmatchcase(str(bucket), pattern) for pattern in settings["sseS3Buckets"]
+    )
     rules = peek(args.props, "rules", default=[])
     if is_unknown(rules) or not rules:
         report(
@@ -84,13 +88,13 @@ def default_encryption_kms(args, report) -> None:
                 f"Bucket {bucket!r} rule {index} uses sse_algorithm {algorithm!r}; use one of "
                 f"{', '.join(ALGORITHMS)}."
             )
-        elif settings["requireKms"] and algorithm not in KMS_ALGORITHMS:
+        elif require_kms and algorithm not in KMS_ALGORITHMS:
             report(
                 f"Bucket {bucket!r} is encrypted with {algorithm} (SSE-S3), but this "
                 "environment requires SSE-KMS with a customer key. Set "
                 "configtrail:archiveEncryption to kms."
             )
-        elif settings["requireKms"] and not default.get("kmsMasterKeyId"):
+        elif require_kms and not default.get("kmsMasterKeyId"):
             # An unknown key ARN (a key created in the same update) counts as set.
             report(
                 f"Bucket {bucket!r} uses {algorithm} without kms_master_key_id, so S3 uses "

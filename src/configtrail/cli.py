@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SettingsError as error:
-        err.print("[bold red]Settings error[/bold red] — nothing was planned or deployed:")
+        err.print("[bold red]Cannot run[/bold red] — bad settings or unusable input:")
         for problem in error.problems:
             err.print(f"  • {problem}", markup=False)
         return 2

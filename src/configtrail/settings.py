@@ -106,6 +106,11 @@ class Settings(BaseModel):
     archive_expiration_days: int | None = Field(
         None, description="Days before archived history expires; null (default): never."
     )
+    access_logs: bool = Field(
+        True,
+        description="S3 server access logs of the archive and vault, into an SSE-S3 log bucket "
+        "per region (who read or wrote history).",
+    )
     vault: bool = Field(
         False, description="Replicate the archive into a write-once (Object Lock) vault bucket."
     )

@@ -18,7 +18,7 @@ def test_settings_reference_in_readme_matches_the_model():
     )
     assert match, "README lost its settings-reference markers"
     assert match.group(1) == reference_markdown(), (
-        "README settings reference is stale: paste the output of `configtrail settings`"
+        "README settings reference is stale: run `configtrail settings --update README.md`"
     )
 
 

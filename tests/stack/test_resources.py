@@ -26,14 +26,16 @@ RULE = "aws:cfg/rule:Rule"
 KEY = "aws:kms/key:Key"
 TOPIC = "aws:sns/topic:Topic"
 
+# the archive and its access-log bucket, each hardened; the archive logs into the other
 COMMON = {
-    "aws:s3/bucket:Bucket": 1,
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
-    "aws:s3/bucketPolicy:BucketPolicy": 1,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
-    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    "aws:s3/bucket:Bucket": 2,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
+    "aws:s3/bucketPolicy:BucketPolicy": 2,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
+    "aws:s3/bucketVersioning:BucketVersioning": 2,
+    "aws:s3/bucketLogging:BucketLogging": 1,
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": 1,
     "pulumi:providers:aws": 1,
 }
@@ -60,13 +62,16 @@ EXPECTED_RESOURCE_SET = {
         "aws:kms/alias:Alias": 3,
         TOPIC: 3,
         "aws:sns/topicPolicy:TopicPolicy": 3,
-        # the vault: a second hardened bucket, Object Lock, replication and its role
-        "aws:s3/bucket:Bucket": 2,
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
-        "aws:s3/bucketPolicy:BucketPolicy": 2,
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
-        "aws:s3/bucketVersioning:BucketVersioning": 2,
+        # the vault in us-west-2 (Object Lock, replication and its role, lifecycle) and a second
+        # access-log bucket there: archive, log (us-east-1), vault, log (us-west-2)
+        "aws:s3/bucket:Bucket": 4,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 4,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 4,
+        "aws:s3/bucketPolicy:BucketPolicy": 4,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 4,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 4,
+        "aws:s3/bucketVersioning:BucketVersioning": 4,
+        "aws:s3/bucketLogging:BucketLogging": 2,
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig": 1,
         "aws:iam/role:Role": 1,
@@ -153,13 +158,17 @@ def test_archive_bucket_is_hardened(plan_of, env):
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_lifecycle_never_expires_history_unless_asked(plan_of, env):
     plan = plan_of(env, False)
-    lifecycle = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-    (rule,) = lifecycle.inputs["rules"]
-    assert "expiration" not in rule and "noncurrentVersionExpiration" not in rule
-    assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
-    assert any(dep.endswith("::archive-versioning") for dep in lifecycle.dependencies), (
-        "lifecycle must wait for versioning"
-    )
+    lifecycles = plan.by_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    assert len(lifecycles) == len(plan.by_type(BUCKET)), "every history bucket has a lifecycle"
+    for lifecycle in lifecycles:
+        (rule,) = lifecycle.inputs["rules"]
+        assert "expiration" not in rule and "noncurrentVersionExpiration" not in rule
+        assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
+        assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+        versioning = lifecycle.name.replace("-lifecycle", "-versioning")
+        assert any(dep.endswith(f"::{versioning}") for dep in lifecycle.dependencies), (
+            "lifecycle must wait for versioning"
+        )
 
 
 @pytest.mark.parametrize(("env", "protected"), [("dev", False), ("staging", True), ("prod", True)])
@@ -399,3 +408,42 @@ def test_preview_style_plan_leaves_values_aws_computes_unknown(plan_of):
     assert "AWSConfigBucketDelivery" in one(preview, POLICY, "archive-policy").inputs["policy"]
     normal = plan_of("prod", False)
     assert unknown not in repr([r.inputs for r in normal.resources])
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_history_buckets_log_access_into_an_sse_s3_log_bucket_of_their_region(plan_of, env):
+    plan = plan_of(env, False)
+    buckets = {b.name: b for b in plan.by_type(BUCKET)}
+    loggings = plan.by_type("aws:s3/bucketLogging:BucketLogging")
+    logged = {r.inputs["bucket"]: r for r in loggings}
+    history = [b for b in buckets.values() if b.name in ("archive", "vault")]
+    assert history and len(logged) == len(history)
+    for bucket in history:
+        logging = logged[bucket.inputs["bucket"]]
+        region = bucket.inputs["region"]
+        log_bucket = buckets[f"access-logs-{region}"]
+        assert logging.inputs["targetBucket"] == log_bucket.inputs["bucket"]
+        assert logging.inputs["targetPrefix"] == bucket.inputs["bucket"] + "/"
+        assert logging.inputs["region"] == region == log_bucket.inputs["region"]
+        assert (log_bucket.protect, log_bucket.retain_on_delete) == (bucket.protect,) * 2
+        encryption = one(
+            plan,
+            "aws:s3/bucketServerSideEncryptionConfiguration:"
+            "BucketServerSideEncryptionConfiguration",
+            f"access-logs-{region}-encryption",
+        )
+        # S3 server access logging cannot deliver into an SSE-KMS bucket
+        assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+            "sseAlgorithm": "AES256"
+        }
+        document = policy_document(one(plan, POLICY, f"access-logs-{region}-policy"))
+        grant = statement(document, "S3ServerAccessLogsPolicy")
+        assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+        assert grant["Action"] == "s3:PutObject"
+        assert grant["Resource"] == log_bucket.outputs["arn"] + "/*"
+        assert bucket.outputs["arn"] in grant["Condition"]["ArnLike"]["aws:SourceArn"]
+        assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
+        statement(document, "DenyInsecureTransport")
+    assert not any(
+        r.inputs["bucket"].startswith("configtrail-" + env + "-logs-") for r in loggings
+    ), "a log bucket cannot log into itself"

@@ -108,9 +108,12 @@ def test_existing_service_linked_role_is_referenced_not_created(plan_with):
 
 def test_expiry_when_chosen_is_never_before_retention(plan_with):
     plan = plan_with(retentionDays=400, archiveExpirationDays=2000, archiveTransitionDays=None)
-    (rule,) = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs[
-        "rules"
-    ]
+    lifecycle = one(
+        plan,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "archive-lifecycle",
+    )
+    (rule,) = lifecycle.inputs["rules"]
     assert rule["expiration"] == {"days": 2000}
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 2000}
     assert "transitions" not in rule
@@ -151,3 +154,10 @@ def test_stack_export_has_the_shape_of_pulumi_stack_export(plan_with):
     channel = next(r for r in resources if r["type"] == "aws:cfg/deliveryChannel:DeliveryChannel")
     assert any(u.endswith("::archive-policy") for u in channel["dependencies"])
     assert channel["propertyDependencies"]["s3BucketName"] == [bucket["urn"]]
+
+
+def test_access_logs_can_be_turned_off(plan_with):
+    plan = plan_with(accessLogs=False)
+    assert not plan.by_type("aws:s3/bucketLogging:BucketLogging")
+    assert [b.name for b in plan.by_type("aws:s3/bucket:Bucket")] == ["archive"]
+    assert "accessLogBuckets" not in plan.outputs

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import typing
+from pathlib import Path
 
 from configtrail import catalog
-from configtrail.settings import NAMESPACE, Settings
+from configtrail.settings import NAMESPACE, Settings, SettingsError
 
 # Allowed values that live outside the type annotation (validated against catalogs and botocore).
 _ALLOWED = {
@@ -62,11 +63,32 @@ def reference_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+START, END = "<!-- settings-reference:start -->\n", "<!-- settings-reference:end -->"
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("settings", help="print the environment settings reference")
+    parser.add_argument(
+        "--update",
+        type=Path,
+        metavar="FILE",
+        help="rewrite the reference between the settings-reference markers of FILE",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(reference_markdown(), end="")
+    if args.update is None:
+        print(reference_markdown(), end="")
+        return 0
+    try:
+        text = args.update.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError([f"{args.update}: cannot read: {error.strerror}"]) from None
+    before, found_start, rest = text.partition(START)
+    _, found_end, after = rest.partition(END)
+    if not (found_start and found_end):
+        raise SettingsError([f"{args.update}: markers {START.strip()} ... {END} not found"])
+    args.update.write_text(before + START + reference_markdown() + END + after, encoding="utf-8")
+    print(f"updated the settings reference in {args.update}")
     return 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, Mocks
 
 
 def _plain(value: Any) -> Any:

@@ -55,13 +55,70 @@ class ConfigKey(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BucketArgs:
     bucket_name: pulumi.Input[str]
     region: str
     account: Account
     kms_key_arn: pulumi.Input[str] | None
     protect: bool
+    # Where reads and writes of this bucket are logged (S3 server access logging); None: nowhere.
+    access_log_bucket: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessLogBucketArgs(BucketArgs):
+    source_names: list[pulumi.Input[str]]
+    transition_days: int | None
+
+
+class AccessLogBucket(pulumi.ComponentResource):
+    """Server access logs of the history buckets in one region: who read or wrote history.
+
+    SSE-S3, because S3 server access logging cannot deliver to a bucket whose default encryption
+    is SSE-KMS. It cannot log to itself. Expiry is never set: the logs are audit evidence too.
+    """
+
+    def __init__(
+        self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("configtrail:archive:AccessLogBucket", name, None, opts)
+        self.bucket = aws.s3.Bucket(
+            name,
+            bucket=args.bucket_name,
+            force_destroy=False,
+            region=args.region,
+            opts=child(self, protect=args.protect),
+        )
+        versioning, public_access_block = _harden(self, name, self.bucket, args)
+        self.arn = bucket_arn(args.account, self.bucket)
+        source_arns = [
+            pulumi.Output.concat("arn:", args.account.partition, ":s3:::", source)
+            for source in args.source_names
+        ]
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=self.bucket.bucket,
+            policy=json_policy(
+                self.arn,
+                args.account.account_id,
+                *source_arns,
+                build=lambda arn, account, *sources: documents.access_log_bucket_policy(
+                    arn, account, list(sources)
+                ),
+            ),
+            region=args.region,
+            opts=child(self, depends_on=[public_access_block]),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=self.bucket.bucket,
+            rules=[_lifecycle_rule(args.transition_days, None)],
+            region=args.region,
+            opts=child(self, depends_on=[versioning]),
+        )
+        self.name = self.bucket.bucket
+        self.register_outputs({"name": self.name, "arn": self.arn})
 
 
 def bucket_arn(account: Account, bucket: aws.s3.Bucket) -> pulumi.Output[str]:
@@ -115,10 +172,19 @@ def _harden(
         region=args.region,
         opts=child(parent),
     )
+    if args.access_log_bucket is not None:
+        aws.s3.BucketLogging(
+            f"{name}-access-logging",
+            bucket=bucket.bucket,
+            target_bucket=args.access_log_bucket,
+            target_prefix=pulumi.Output.concat(bucket.bucket, "/"),
+            region=args.region,
+            opts=child(parent),
+        )
     return versioning, public_access_block
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArchiveBucketArgs(BucketArgs):
     key_prefix: str
     transition_days: int | None
@@ -187,13 +253,14 @@ def _lifecycle_rule(transition_days: int | None, expiration_days: int | None) ->
     return rule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HistoryVaultArgs(BucketArgs):
     source: ArchiveBucket
     source_kms_key_arn: pulumi.Input[str] | None
     lock_mode: str
     retention_days: int
     role_name: str
+    transition_days: int | None
 
 
 class HistoryVault(pulumi.ComponentResource):
@@ -213,6 +280,14 @@ class HistoryVault(pulumi.ComponentResource):
         )
         versioning, public_access_block = _harden(self, name, self.bucket, args)
         self.arn = bucket_arn(args.account, self.bucket)
+        # Transitions keep Object Lock retention; the vault never expires anything.
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=self.bucket.bucket,
+            rules=[_lifecycle_rule(args.transition_days, None)],
+            region=args.region,
+            opts=child(self, depends_on=[versioning]),
+        )
         aws.s3.BucketObjectLockConfiguration(
             f"{name}-object-lock",
             bucket=self.bucket.bucket,

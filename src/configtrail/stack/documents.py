@@ -8,6 +8,7 @@ from __future__ import annotations
 
 CONFIG_PRINCIPAL = "config.amazonaws.com"
 S3_PRINCIPAL = "s3.amazonaws.com"
+LOGGING_PRINCIPAL = "logging.s3.amazonaws.com"
 
 
 def _source_account(account_id: str) -> dict:
@@ -65,6 +66,28 @@ def archive_bucket_policy(bucket_arn: str, account_id: str, key_prefix: str) -> 
                         "s3:x-amz-acl": "bucket-owner-full-control",
                         "AWS:SourceAccount": account_id,
                     }
+                },
+            },
+            deny_insecure_transport(bucket_arn),
+        ],
+    }
+
+
+def access_log_bucket_policy(bucket_arn: str, account_id: str, source_arns: list[str]) -> dict:
+    """S3 server access logging may write into the log bucket, only for our history buckets
+    (AWS's recommended grant to the logging service principal), plus a TLS-only deny."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "S3ServerAccessLogsPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": LOGGING_PRINCIPAL},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": sorted(source_arns)},
+                    "StringEquals": {"aws:SourceAccount": account_id},
                 },
             },
             deny_insecure_transport(bucket_arn),

@@ -17,6 +17,8 @@ from configtrail import settings as settings_module
 from configtrail.settings import Settings, SettingsError
 from configtrail.stack import scope
 from configtrail.stack.archive import (
+    AccessLogBucket,
+    AccessLogBucketArgs,
     ArchiveBucket,
     ArchiveBucketArgs,
     ConfigKey,
@@ -105,14 +107,45 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
     archive_key_arn = keys[home].arn if settings.archive_encryption == "kms" else None
 
     # --- the history store ---
+    def bucket_name(kind: str, region: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(prefix, f"-{kind}-", account.account_id, f"-{region}")
+
+    vault_region = settings.effective_vault_region
+    archive_name = bucket_name("archive", home)
+    vault_name = bucket_name("vault", vault_region) if settings.vault else None
+    # Server access logs of the history buckets, in each region that holds one.
+    log_buckets: dict[str, AccessLogBucket] = {}
+    if settings.access_logs:
+        sources = {home: [archive_name]}
+        if vault_name is not None:
+            sources.setdefault(vault_region, []).append(vault_name)
+        for region, names in sources.items():
+            log_buckets[region] = AccessLogBucket(
+                f"access-logs-{region}",
+                AccessLogBucketArgs(
+                    bucket_name=bucket_name("logs", region),
+                    region=region,
+                    account=account,
+                    kms_key_arn=None,
+                    protect=protect,
+                    source_names=names,
+                    transition_days=settings.archive_transition_days,
+                ),
+                opts,
+            )
+
+    def log_target(region: str) -> pulumi.Output[str] | None:
+        return log_buckets[region].name if region in log_buckets else None
+
     archive = ArchiveBucket(
         "archive",
         ArchiveBucketArgs(
-            bucket_name=pulumi.Output.concat(prefix, "-archive-", account.account_id, "-", home),
+            bucket_name=archive_name,
             region=home,
             account=account,
             kms_key_arn=archive_key_arn,
             protect=protect,
+            access_log_bucket=log_target(home),
             key_prefix=settings.key_prefix,
             transition_days=settings.archive_transition_days,
             expiration_days=settings.archive_expiration_days,
@@ -120,23 +153,22 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
         opts,
     )
     vault = None
-    if settings.vault:
-        vault_region = settings.effective_vault_region
+    if vault_name is not None:
         vault = HistoryVault(
             "vault",
             HistoryVaultArgs(
-                bucket_name=pulumi.Output.concat(
-                    prefix, "-vault-", account.account_id, "-", vault_region
-                ),
+                bucket_name=vault_name,
                 region=vault_region,
                 account=account,
                 kms_key_arn=keys[vault_region].arn if archive_key_arn is not None else None,
                 protect=protect,
+                access_log_bucket=log_target(vault_region),
                 source=archive,
                 source_kms_key_arn=archive_key_arn,
                 lock_mode=settings.vault_lock_mode,
                 retention_days=settings.effective_vault_retention_days,
                 role_name=f"{prefix}-vault-replication",
+                transition_days=settings.archive_transition_days,
             ),
             opts,
         )
@@ -235,6 +267,8 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
     if vault is not None:
         outputs["vaultBucketName"] = vault.name
         outputs["vaultBucketArn"] = vault.arn
+    if log_buckets:
+        outputs["accessLogBuckets"] = {region: b.name for region, b in log_buckets.items()}
 
     # --- at scale: Athena over the archive (configtrail:athena) ---
     if settings.athena:
