@@ -10,10 +10,16 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import threading
 from functools import cache
 
 from configtrail_policies.config import settings_for
 from configtrail_policies.support import names
+
+# The engine calls Analyze concurrently (the SDK serves it from 4 threads). Two threads importing
+# the same pulumi-aws module at once can see it half-initialised — the class missing — and the
+# cache would then remember "not taggable" for the whole run; one import at a time.
+_IMPORT_LOCK = threading.Lock()
 
 
 @cache
@@ -25,7 +31,8 @@ def taggable(resource_type: str) -> bool:
     if package != "aws" or not class_name or module == "index":
         return False
     try:
-        cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), class_name)
+        with _IMPORT_LOCK:
+            cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), class_name)
         return "tags" in inspect.signature(cls._internal_init).parameters
     except (ImportError, AttributeError, TypeError, ValueError):
         return False

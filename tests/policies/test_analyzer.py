@@ -11,7 +11,10 @@ import ast
 import contextvars
 import hashlib
 import inspect
+import json
 import os
+import subprocess
+import sys
 
 import pulumi
 import pulumi_policy.policy as sdk
@@ -277,3 +280,47 @@ def test_in_process_engine_refuses_another_pack_dir(tmp_path):
 def test_get_analyzer_info_of_the_service_lists_every_policy():
     info = pack.service().GetAnalyzerInfo(empty_pb2.Empty(), None)
     assert [p.name for p in info.policies] == [p.name for p in pack.policies()]
+
+
+# --- concurrency: the engine calls Analyze from several threads ---------------------------------
+
+_CONCURRENT_TAGGABLE = """
+import json, sys, threading
+from configtrail_policies.tagging import taggable
+types = json.loads(sys.argv[1])
+barrier = threading.Barrier(len(types))
+found = {}
+def work(resource_type):
+    barrier.wait()
+    found[resource_type] = taggable(resource_type)
+threads = [threading.Thread(target=work, args=(t,)) for t in types]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.slow
+def test_taggable_is_right_when_first_asked_from_many_threads_at_once():
+    """A fresh process (nothing of pulumi-aws imported yet), every type asked at the same moment:
+    two threads importing pulumi_aws.cfg together once made `aws:cfg/rule:Rule` "not taggable"
+    for the whole run, so the pack missed its required tags."""
+    expected = {
+        "aws:s3/bucket:Bucket": True,
+        "aws:kms/key:Key": True,
+        "aws:iam/role:Role": True,
+        "aws:sns/topic:Topic": True,
+        "aws:cfg/rule:Rule": True,
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole": True,
+        "aws:cfg/recorder:Recorder": False,
+        "aws:cfg/deliveryChannel:DeliveryChannel": False,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _CONCURRENT_TAGGABLE, json.dumps(list(expected))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == expected
