@@ -142,7 +142,11 @@ def test_results_bucket_is_hardened_and_expires_results(kms_plan):
     [lifecycle] = by_type[
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
     ].inputs["rules"]
-    assert lifecycle["expiration"]["days"] == 30
+    # Results are audit evidence: kept as long as Config keeps history (retentionDays).
+    assert lifecycle["expiration"]["days"] == kms_plan.settings.retention_days == 2557
+    assert lifecycle["noncurrentVersionExpiration"]["noncurrentDays"] == 2557
+    bucket_resource = by_type["aws:s3/bucket:Bucket"]
+    assert bucket_resource.protect and bucket_resource.retain_on_delete
 
 
 def test_sse_s3_archive_gives_sse_s3_results(tmp_path):
@@ -164,3 +168,39 @@ def test_pulumi_yaml_declares_the_key_with_the_settings_default():
     declared = project["config"]["configtrail:athena"]
     assert declared["type"] == "boolean"
     assert declared["default"] is Settings.model_fields["athena"].default
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_policy_pack_accepts_the_athena_resources(tmp_path, env):
+    """The repository's environments with athena switched on pass the real policy pack."""
+    import subprocess
+    import sys
+
+    document = yaml.safe_load((runner.ENVIRONMENTS / f"Pulumi.{env}.yaml").read_text())
+    document["config"]["configtrail:athena"] = True
+    (tmp_path / f"Pulumi.{env}.yaml").write_text(yaml.safe_dump(document))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "configtrail.cli",
+            "policy",
+            "--env",
+            env,
+            "--environments-dir",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "build"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=runner.REPO_ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 mandatory" in result.stdout
+    stack = json.loads((tmp_path / "build" / env / "stack.json").read_text())
+    types = {r["type"] for r in stack["deployment"]["resources"]}
+    assert {"aws:athena/workgroup:Workgroup", "aws:glue/catalogTable:CatalogTable"} <= types

@@ -14,8 +14,10 @@ everything into the write-once vault and never expires anything, while results a
 reproducible copies of (possibly sensitive) configuration that should expire; and people who run
 queries need write access to the results location, which nobody but AWS Config should have on the
 archive. The results bucket gets the same hardening as the archive (versioning, default
-encryption with the archive's key when there is one, no public access, no ACLs, TLS only) and a
-lifecycle that expires results.
+encryption with the archive's key when there is one, no public access, no ACLs, TLS only, the
+same `protect`), and its lifecycle expires results only after `retentionDays`, the environment's
+history horizon: an audit query's result is evidence of what was reported, and the policy pack
+holds every bucket of the stack to that minimum.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from configtrail.stack.base import Account, child, json_policy
 
 # Partition projection needs a first day; earlier days simply have no objects.
 PROJECTION_START = "2020/1/1"
-RESULTS_EXPIRATION_DAYS = 30
 # Cost guard: a query scanning more than this is cancelled (Athena bills per byte scanned).
 BYTES_SCANNED_CUTOFF = 1024**4  # 1 TiB
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
@@ -108,6 +109,8 @@ class HistoryQueriesArgs:
     results_bucket_name: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str] | None
     workgroup_name: str
+    protect: bool
+    results_expiration_days: int  # the environment's retentionDays
 
 
 class HistoryQueries(pulumi.ComponentResource):
@@ -122,14 +125,14 @@ class HistoryQueries(pulumi.ComponentResource):
             bucket=args.results_bucket_name,
             force_destroy=False,
             region=args.region,
-            opts=child(self),
+            opts=child(self, protect=args.protect),
         )
         bucket_args = BucketArgs(
             bucket_name=args.results_bucket_name,
             region=args.region,
             account=args.account,
             kms_key_arn=args.kms_key_arn,
-            protect=False,
+            protect=args.protect,
         )
         versioning, public_access_block = _harden(self, f"{name}-results", results, bucket_args)
         results_arn = bucket_arn(args.account, results)
@@ -148,9 +151,11 @@ class HistoryQueries(pulumi.ComponentResource):
                     "id": "expire-query-results",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "expiration": {"days": RESULTS_EXPIRATION_DAYS},
-                    "noncurrent_version_expiration": {"noncurrent_days": 1},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                    "expiration": {"days": args.results_expiration_days},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.results_expiration_days
+                    },
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
                 }
             ],
             region=args.region,

@@ -288,6 +288,8 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
                 ),
                 kms_key_arn=archive_key_arn,
                 workgroup_name=f"{prefix}-history",
+                protect=protect,
+                results_expiration_days=settings.retention_days,
             ),
             opts,
         )
