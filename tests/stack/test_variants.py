@@ -140,7 +140,11 @@ def test_stack_export_has_the_shape_of_pulumi_stack_export(plan_with):
         stack["urn"] == "urn:pulumi:variant::configtrail::pulumi:pulumi:Stack::configtrail-variant"
     )
     assert stack["outputs"]["archiveBucketName"].startswith("configtrail-variant-archive-")
-    bucket = next(r for r in resources if r["type"] == "aws:s3/bucket:Bucket")
+    bucket = next(
+        r
+        for r in resources
+        if r["type"] == "aws:s3/bucket:Bucket" and r["urn"].endswith("::archive")
+    )
     assert bucket["urn"] == (
         "urn:pulumi:variant::configtrail::configtrail:archive:ArchiveBucket$aws:s3/bucket:Bucket"
         "::archive"
