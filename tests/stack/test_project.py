@@ -90,3 +90,15 @@ def test_entry_point_names_the_stack_file_on_bad_config():
         "environments/Pulumi.dev.yaml: configtrail:retentionDays = 9: "
         "must be between 30 and 2557 days"
     ]
+
+
+def test_the_plan_restores_the_sdk_source_position_hook(plan_of):
+    """The offline plan skips the SDK's stack walk only while it registers resources."""
+    from pulumi.runtime import resource as sdk_resource
+
+    before = sdk_resource._get_stack_trace
+    from configtrail.plan import runner
+
+    runner.run("dev")
+    assert sdk_resource._get_stack_trace is before
+    assert before is not sdk_resource.source_pb2.StackTrace
