@@ -16,6 +16,7 @@ import yaml
 from configtrail.bootstrap import plan as bootstrap_plan
 from configtrail.bootstrap import program
 from configtrail.plan.mocks import ACCOUNT_ID
+from tests.bootstrap.helpers import allowed, as_list, permissions, roles, stack_dir, trust
 
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
 REPO = "example-org/configtrail"
@@ -25,55 +26,6 @@ ENVS = ["dev", "staging", "prod"]
 @pytest.fixture(scope="module")
 def plan():
     return bootstrap_plan.run("pipeline")
-
-
-def stack_dir(tmp_path: Path, **settings) -> Path:
-    config = {
-        "aws:region": "eu-west-1",
-        "configtrail-bootstrap:githubOrg": "acme",
-        "configtrail-bootstrap:githubRepo": "trail",
-    }
-    config.update({f"configtrail-bootstrap:{k}": v for k, v in settings.items()})
-    (tmp_path / "Pulumi.variant.yaml").write_text(yaml.safe_dump({"config": config}))
-    return tmp_path
-
-
-def roles(plan) -> dict[str, dict]:
-    return {r.inputs["name"]: r for r in plan.by_type("aws:iam/role:Role")}
-
-
-def trust(role) -> dict:
-    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    return statement
-
-
-def permissions(plan, role_name: str) -> list[dict]:
-    [policy] = [
-        r for r in plan.by_type("aws:iam/rolePolicy:RolePolicy") if r.inputs["role"] == role_name
-    ]
-    return json.loads(policy.inputs["policy"])["Statement"]
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def iam_match(pattern: str, value: str) -> bool:
-    """IAM's wildcard matching: `*` any run of characters (slashes too), `?` one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value) is not None
-
-
-def allowed(statements: list[dict], action: str, arn: str) -> bool:
-    """IAM's evaluation within one policy (conditions aside): some Allow, and no Deny, matches."""
-
-    def matches(statement: dict) -> bool:
-        return any(iam_match(a, action) for a in as_list(statement["Action"])) and any(
-            iam_match(r, arn) for r in as_list(statement["Resource"])
-        )
-
-    effects = {statement["Effect"] for statement in statements if matches(statement)}
-    return effects == {"Allow"}
 
 
 # --- the resources -------------------------------------------------------------------------------
@@ -89,7 +41,11 @@ def test_one_oidc_provider_for_githubs_tokens_to_sts(plan):
 
 def test_a_preview_role_and_one_deploy_role_per_environment(plan):
     assert sorted(roles(plan)) == sorted(
-        ["configtrail-github-preview", *(f"configtrail-github-deploy-{e}" for e in ENVS)]
+        [
+            "configtrail-github-preview",
+            *(f"configtrail-github-deploy-{e}" for e in ENVS),
+            "configtrail-github-audit",  # tests/bootstrap/test_audit_role.py
+        ]
     )
     assert all(role.protect for role in roles(plan).values())
     assert plan.outputs["previewRoleArn"] == (
@@ -156,7 +112,7 @@ def test_environments_branch_and_session_come_from_the_settings(tmp_path):
         rolePrefix="ct",
     )
     plan = bootstrap_plan.run("variant", directory)
-    assert sorted(roles(plan)) == ["ct-deploy-prod", "ct-preview"]
+    assert sorted(roles(plan)) == ["ct-audit", "ct-deploy-prod", "ct-preview"]
     assert roles(plan)["ct-deploy-prod"].inputs["maxSessionDuration"] == 10800
     subjects = trust(roles(plan)["ct-preview"])["Condition"]["StringEquals"][
         "token.actions.githubusercontent.com:sub"
@@ -305,7 +261,7 @@ def test_bootstrap_plan_writes_the_stack_export_and_a_summary(tmp_path):
     export = json.loads((tmp_path / "bootstrap" / "pipeline" / "stack.json").read_text())
     assert export["version"] == 3
     types = [r["type"] for r in export["deployment"]["resources"]]
-    assert types.count("aws:iam/role:Role") == 4
+    assert types.count("aws:iam/role:Role") == 5  # preview, three deploy roles, audit
     assert types[0] == "pulumi:pulumi:Stack"
     summary = (tmp_path / "summary" / "bootstrap.md").read_text()
     assert (

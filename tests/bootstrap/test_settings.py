@@ -48,6 +48,20 @@ def test_defaults():
     assert settings.oidc_provider == "create"
     assert settings.deploy_session_seconds == 7200
     assert settings.state_bucket is None and settings.secrets_key_arn is None
+    assert settings.audit_role is True and settings.audit_environments is None
+    assert settings.audited_environments == ["dev", "staging", "prod"]
+
+
+def test_the_shipped_stack_file_audits_prod_only():
+    settings = bs.load(
+        Path(bs.__file__).resolve().parents[3] / "bootstrap" / "Pulumi.pipeline.yaml"
+    )
+    assert settings.audited_environments == ["prod"]
+
+
+def test_without_the_audit_role_nothing_is_audited():
+    settings = bs.from_config({**GOOD, "configtrail-bootstrap:auditRole": "false"}, SOURCE)
+    assert settings.audited_environments == []
 
 
 @pytest.mark.parametrize(
@@ -80,6 +94,18 @@ def test_defaults():
         (
             {"rolePrefix": "x" * 50, "environments": ["staging"]},
             "IAM allows 64: shorten rolePrefix",
+        ),
+        ({"auditRole": "maybe"}, 'configtrail-bootstrap:auditRole = "maybe"'),
+        ({"auditEnvironments": []}, "must list at least one environment (leave it out"),
+        ({"auditEnvironments": ["prod", "prod"]}, "lists an environment twice"),
+        (
+            {"environments": ["dev"], "auditEnvironments": ["prod"]},
+            "auditEnvironments lists 'prod', which is not deployed into this account "
+            "(environments: dev)",
+        ),
+        (
+            {"auditRole": False, "auditEnvironments": ["prod"]},
+            "auditEnvironments is set but auditRole is false",
         ),
         (
             {"githubOrgs": "x"},
@@ -165,3 +191,36 @@ def test_environments_whose_name_prefixes_overlap_are_refused(monkeypatch):
     monkeypatch.setattr(bs.runner, "environment_names", lambda: ["dev", "dev-eu", "prod"])
     found = problems(environments=["dev", "dev-eu"])
     assert any("'dev' and 'dev-eu' would share the resource name prefix" in p for p in found), found
+
+
+def test_an_environment_named_audit_would_share_the_audit_roles_subject(monkeypatch):
+    monkeypatch.setattr(bs.runner, "environment_names", lambda: ["dev", "audit", "prod"])
+    found = problems(environments=["dev", "audit"])
+    assert any("environment 'audit' shares its GitHub environment" in p for p in found), found
+    assert bs.from_config(
+        {
+            **GOOD,
+            "configtrail-bootstrap:environments": ["dev", "audit"],
+            "configtrail-bootstrap:auditRole": False,
+        },
+        SOURCE,
+    ).environments == ["dev", "audit"]
+
+
+def test_an_audited_environment_without_a_usable_stack_file_stops_the_run(monkeypatch):
+    """The audit role's archive names come from the environment's stack file, read up front."""
+    monkeypatch.setattr(bs.runner, "environment_names", lambda: ["dev", "qa", "prod"])
+    found = problems(environments=["dev", "qa"], auditEnvironments=["qa"])
+    [problem] = found
+    assert problem.endswith("environments/Pulumi.qa.yaml: no such stack file"), problem
+
+
+def test_bad_values_in_an_audited_stack_file_name_that_file(tmp_path):
+    (tmp_path / "Pulumi.qa.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  configtrail:keyPrefix: /AWSLogs/\n"
+    )
+    with pytest.raises(SettingsError) as error:
+        bs.audit.archives(["qa"], tmp_path)
+    found = error.value.problems
+    assert any("configtrail:keyPrefix" in p and "Pulumi.qa.yaml" in p for p in found), found
+    assert all("\n" not in p for p in found)

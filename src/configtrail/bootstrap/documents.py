@@ -10,11 +10,18 @@ Permissions: what the recording stack (configtrail/stack/) creates, scoped to th
 them (`configtrail-<env>-…`) where AWS offers name-scoped ARNs (S3 buckets, IAM roles, SNS topics,
 KMS aliases). AWS Config and KMS key creation have no such ARNs, so those statements use `*`;
 one AWS account per environment is the stronger isolation.
+
+The audit role only reads recorded history: list the archive under its key prefix, get the
+deliveries under `<keyPrefix>/AWSLogs/`, decrypt with the archive's key through S3 — and a deny of
+every other action, so nothing attached to it later can make it write.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from configtrail.bootstrap.audit import Archive
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
@@ -348,4 +355,61 @@ def deploy_permissions(
     ]
     statements.append(_no_objects(partition, [env]))
     statements += _backend_statements(partition, state_bucket, secrets_key_arn, [env])
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# Everything the audit role may ever do; its policy denies every other action.
+AUDIT_ACTIONS = ["s3:ListBucket", "s3:GetObject", "kms:Decrypt"]
+
+
+def _sid(env: str) -> str:
+    return "".join(part.capitalize() for part in env.split("-"))
+
+
+def audit_permissions(partition: str, account: str, archives: list[Archive]) -> Document:
+    """Read the recorded history in the archives of the audited environments, and nothing else."""
+    statements: list[Document] = []
+    for archive in archives:
+        bucket = f"arn:{partition}:s3:::{archive.bucket(account)}"
+        statements += [
+            {
+                "Sid": f"ListArchive{_sid(archive.env)}",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket,
+                # The report lists s3://<archive>/<keyPrefix>; no listing of anything else.
+                "Condition": {
+                    "StringLike": {"s3:prefix": [archive.key_prefix, f"{archive.key_prefix}/*"]}
+                },
+            },
+            {
+                "Sid": f"ReadHistory{_sid(archive.env)}",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket}/{archive.key_prefix}/AWSLogs/*",
+            },
+        ]
+        if archive.key_alias:
+            statements.append(
+                {
+                    # The key is created by the recording stack, so its id is unknown here: the
+                    # alias that stack gives it names it, and only S3 may use it for the role.
+                    "Sid": f"DecryptHistory{_sid(archive.env)}",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": f"arn:{partition}:kms:{archive.region}:{account}:key/*",
+                    "Condition": {
+                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": archive.key_alias},
+                        "StringEquals": {"kms:ViaService": f"s3.{archive.region}.amazonaws.com"},
+                    },
+                }
+            )
+    statements.append(
+        {
+            "Sid": "ReadOnlyNothingElse",
+            "Effect": "Deny",
+            "NotAction": AUDIT_ACTIONS,
+            "Resource": "*",
+        }
+    )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -1,7 +1,8 @@
 """The bootstrap program: GitHub's OIDC provider and the pipeline's roles in one AWS account.
 
 `build()` is what both the real program (`bootstrap/__main__.py`) and the offline plan
-(`configtrail bootstrap-plan`) run. The roles are protected: deleting one by accident would stop
+(`configtrail bootstrap-plan`) run. With `auditRole` (the default) it adds the read-only role of
+the monthly audit report. The roles are protected: deleting one by accident would stop
 every deploy until an administrator runs this project again.
 """
 
@@ -13,9 +14,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from configtrail.bootstrap import documents
+from configtrail.bootstrap import audit, documents
 from configtrail.bootstrap import settings as settings_module
-from configtrail.bootstrap.settings import BootstrapSettings, deploy_role_name, preview_role_name
+from configtrail.bootstrap.settings import (
+    AUDIT_GITHUB_ENVIRONMENT,
+    BootstrapSettings,
+    audit_role_name,
+    deploy_role_name,
+    preview_role_name,
+)
 from configtrail.stack.base import child, json_policy
 
 PROJECT = "configtrail-bootstrap"
@@ -123,6 +130,64 @@ class GitHubDeployAccess(pulumi.ComponentResource):
         )
 
 
+class AuditReadAccess(pulumi.ComponentResource):
+    """The read-only role of the monthly audit report (.github/workflows/audit-report.yml).
+
+    Trusts only jobs in the GitHub environment `audit`; reads the recorded history of the audited
+    environments' archives and can do nothing else (documents.audit_permissions). Exposes
+    `role_arn` and `archives` (environment -> {source, region}, the workflow's variables).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        settings: BootstrapSettings,
+        provider_arn: pulumi.Input[str],
+        archives: list[audit.Archive],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("configtrail:bootstrap:AuditReadAccess", name, None, opts)
+        provider = opts.provider if opts else None
+        invoke = pulumi.InvokeOutputOptions(provider=provider)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        repo = settings.repository
+        audited = ", ".join(archive.env for archive in archives)
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=audit_role_name(settings.role_prefix),
+            description=f"ConfigTrail audit report: reads the archived history of {audited} "
+            f"for {repo} (environment {AUDIT_GITHUB_ENVIRONMENT})",
+            assume_role_policy=json_policy(
+                provider_arn,
+                build=lambda arn: documents.github_trust(
+                    arn, [documents.environment_subject(repo, AUDIT_GITHUB_ENVIRONMENT)]
+                ),
+            ),
+            max_session_duration=audit.SESSION_SECONDS,
+            opts=child(self, protect=True),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-read-history",
+            role=role.name,
+            policy=json_policy(
+                partition,
+                account,
+                build=lambda part, acct: documents.audit_permissions(part, acct, archives),
+            ),
+            opts=child(self),
+        )
+        self.role_arn = role.arn
+        self.archives = account.apply(
+            lambda acct: {
+                archive.env: {"source": archive.source(acct), "region": archive.region}
+                for archive in archives
+            }
+        )
+        self.register_outputs({"roleArn": self.role_arn, "archives": self.archives})
+
+
 def build(settings: BootstrapSettings) -> dict[str, Any]:
     """Register everything; return the stack outputs (the values the repository needs)."""
     provider = aws.Provider(
@@ -131,13 +196,26 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
         default_tags={"tags": settings.tags} if settings.tags else None,
     )
     access = GitHubDeployAccess("github", settings, pulumi.ResourceOptions(provider=provider))
-    return {
+    outputs: dict[str, Any] = {
         "oidcProviderArn": access.provider_arn,
         # Repository variable AWS_PREVIEW_ROLE_ARN.
         "previewRoleArn": access.preview_role_arn,
         # Variable AWS_DEPLOY_ROLE_ARN of each GitHub environment.
         "deployRoleArns": access.deploy_role_arns,
     }
+    if settings.audit_role:
+        reader = AuditReadAccess(
+            "audit",
+            settings,
+            access.provider_arn,
+            audit.archives(settings.audited_environments),
+            pulumi.ResourceOptions(provider=provider),
+        )
+        # Repository variable AUDIT_ROLE_ARN.
+        outputs["auditRoleArn"] = reader.role_arn
+        # AUDIT_ARCHIVE (source) and AUDIT_AWS_REGION (region) of the archive to report on.
+        outputs["auditArchives"] = reader.archives
+    return outputs
 
 
 def stack_file(stack: str) -> Path:

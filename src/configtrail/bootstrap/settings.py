@@ -18,10 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from configtrail import catalog
+from configtrail.bootstrap import audit
 from configtrail.plan import runner
 from configtrail.settings import SettingsError, parse_config_value
 
 NAMESPACE = "configtrail-bootstrap"
+# The GitHub environment of .github/workflows/audit-report.yml: the audit role trusts only it.
+AUDIT_GITHUB_ENVIRONMENT = "audit"
 # IAM role names are at most 64 characters; the longest is "<rolePrefix>-deploy-<environment>".
 MAX_ROLE_NAME = 64
 _GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
@@ -72,6 +75,30 @@ class BootstrapSettings(BaseModel):
         None, description="KMS key (or alias) ARN of the stacks' secrets provider, if any."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
+    audit_role: bool = Field(
+        True,
+        description="Create the read-only role of the monthly audit report "
+        "(.github/workflows/audit-report.yml), trusting only the GitHub environment `audit`.",
+    )
+    audit_environments: list[str] | None = Field(
+        None,
+        description="Environments whose archive the audit role may read (each one of "
+        "`environments`). Default: every environment of this account.",
+    )
+
+    @field_validator("audit_environments")
+    @classmethod
+    def _audit_environments(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return values
+        if not values:
+            raise ValueError(
+                "must list at least one environment (leave it out for every environment of "
+                "this account, or set auditRole: false)"
+            )
+        if len(set(values)) != len(values):
+            raise ValueError("lists an environment twice")
+        return values
 
     @field_validator("home_region")
     @classmethod
@@ -170,6 +197,30 @@ class BootstrapSettings(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _audit(self) -> BootstrapSettings:
+        if not self.audit_role:
+            if self.audit_environments is not None:
+                raise ValueError(
+                    f"{NAMESPACE}:auditEnvironments is set but auditRole is false: remove "
+                    "auditEnvironments, or set auditRole: true"
+                )
+            return self
+        if AUDIT_GITHUB_ENVIRONMENT in self.environments:
+            # Its deploy role would trust the same OIDC subject as the read-only audit role.
+            raise ValueError(
+                f"environment {AUDIT_GITHUB_ENVIRONMENT!r} shares its GitHub environment with the "
+                "audit role (environment:audit): rename the environment, or set auditRole: false"
+            )
+        for env in self.audit_environments or []:
+            if env not in self.environments:
+                raise ValueError(
+                    f"{NAMESPACE}:auditEnvironments lists {env!r}, which is not deployed into "
+                    f"this account (environments: {', '.join(self.environments)}); the audit "
+                    "role reads archives of this account only"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _role_names_fit(self) -> BootstrapSettings:
         longest = max(self.environments, key=len)
         name = deploy_role_name(self.role_prefix, longest)
@@ -184,6 +235,13 @@ class BootstrapSettings(BaseModel):
     def repository(self) -> str:
         return f"{self.github_org}/{self.github_repo}"
 
+    @property
+    def audited_environments(self) -> list[str]:
+        """Environments whose archive the audit role reads; none without the role."""
+        if not self.audit_role:
+            return []
+        return list(self.audit_environments or self.environments)
+
 
 def preview_role_name(prefix: str) -> str:
     return f"{prefix}-preview"
@@ -191,6 +249,10 @@ def preview_role_name(prefix: str) -> str:
 
 def deploy_role_name(prefix: str, env: str) -> str:
     return f"{prefix}-deploy-{env}"
+
+
+def audit_role_name(prefix: str) -> str:
+    return f"{prefix}-audit"
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -248,9 +310,13 @@ def from_config(config: dict[str, Any], source: str) -> BootstrapSettings:
     if problems:
         raise SettingsError(problems)
     try:
-        return BootstrapSettings.model_validate(values)
+        settings = BootstrapSettings.model_validate(values)
     except ValidationError as error:
         raise SettingsError(_describe(error, values, source)) from None
+    # The audit role's archives are named by the audited environments' own stack files: a bad one
+    # stops the run here, before anything is registered.
+    audit.archives(settings.audited_environments)
+    return settings
 
 
 def _describe(error: ValidationError, values: dict[str, Any], source: str) -> list[str]:

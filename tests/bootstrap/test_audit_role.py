@@ -1,0 +1,324 @@
+"""The audit role of the bootstrap project (offline plan: the real program under the mock runtime,
+see configtrail/plan/mocks.py): it trusts exactly the GitHub environment `audit` of the monthly
+audit-report workflow, and reads the recorded history of the audited archive — as the recording
+stack's own plan names it — and nothing else.
+
+The checks are functions returning problems, so the mutation tests can show that a widened
+subject or a write action is caught by the very checks the plan passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from configtrail.bootstrap import audit, documents
+from configtrail.bootstrap import plan as bootstrap_plan
+from configtrail.plan.mocks import ACCOUNT_ID
+from tests.bootstrap.helpers import allowed, as_list, denied, permissions, roles, stack_dir, trust
+
+PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
+ROLE = "configtrail-github-audit"
+SUBJECT = "repo:example-org/configtrail:environment:audit"
+WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "audit-report.yml"
+READ_ONLY = {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+# What a report role must never do, to the archive or anything else.
+WRITES = [
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutReplicationConfiguration",
+    "s3:DeleteBucket",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "iam:PassRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "sts:AssumeRole",
+    "config:DeleteConfigurationRecorder",
+    "config:StopConfigurationRecorder",
+    "config:DeleteDeliveryChannel",
+]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return bootstrap_plan.run("pipeline")
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+
+def trust_problems(statement: dict, subject: str) -> list[str]:
+    """What is wrong with a trust statement that must admit GitHub's tokens for `subject` only."""
+    problems = []
+    if statement.get("Effect") != "Allow" or statement.get("Principal") != {
+        "Federated": PROVIDER_ARN
+    }:
+        problems.append(f"principal: {statement.get('Principal')}")
+    if statement.get("Action") != "sts:AssumeRoleWithWebIdentity":
+        problems.append(f"action: {statement.get('Action')}")
+    expected = {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": subject,
+        }
+    }
+    if statement.get("Condition") != expected:
+        problems.append(f"condition: {statement.get('Condition')}")
+    for operator in statement.get("Condition", {}).values():
+        for key, values in operator.items():
+            if key.endswith(":sub") and any("*" in v or "?" in v for v in as_list(values)):
+                problems.append(f"wildcard subject: {values}")
+    return problems
+
+
+def read_only_problems(statements: list[dict]) -> list[str]:
+    """Anything beyond listing, getting and decrypting history, or a missing guard-rail Deny."""
+    problems = []
+    for statement in statements:
+        if statement["Effect"] != "Allow":
+            continue
+        if "Action" not in statement:
+            problems.append(f"{statement.get('Sid')}: an Allow without Action (NotAction)")
+            continue
+        for action in as_list(statement["Action"]):
+            if action not in READ_ONLY:
+                problems.append(f"{statement.get('Sid')}: allows {action}")
+    problems += [
+        f"{action} is not denied" for action in WRITES if not denied(statements, action, "*")
+    ]
+    return problems
+
+
+def archive_of(stack_plan) -> dict[str, str]:
+    """The archive as the recording stack's plan names it: the bucket its delivery channel writes
+    to, the channel's key prefix and the alias of the archive's key (None for SSE-S3)."""
+    channels = stack_plan.by_type("aws:cfg/deliveryChannel:DeliveryChannel")
+    buckets = {c.inputs["s3BucketName"] for c in channels}
+    prefixes = {c.inputs["s3KeyPrefix"] for c in channels}
+    [bucket], [prefix] = buckets, prefixes
+    [archive] = [
+        r for r in stack_plan.by_type("aws:s3/bucket:Bucket") if r.inputs["bucket"] == bucket
+    ]
+    [encryption] = [
+        r
+        for r in stack_plan.by_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.inputs["bucket"] == bucket
+    ]
+    [rule] = encryption.inputs["rules"]
+    key_arn = rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId")
+    aliases = [
+        r.inputs["name"]
+        for r in stack_plan.by_type("aws:kms/alias:Alias")
+        if key_arn is not None and key_arn.endswith(f"key/{r.inputs['targetKeyId']}")
+    ]
+    return {
+        "bucket": bucket,
+        "region": archive.inputs["region"],
+        "prefix": prefix,
+        "alias": aliases[0] if aliases else None,
+    }
+
+
+# --- trust ---------------------------------------------------------------------------------------
+
+
+def test_the_audit_role_trusts_exactly_the_audit_environment(plan):
+    role = roles(plan)[ROLE]
+    assert trust_problems(trust(role), SUBJECT) == []
+    assert role.inputs["maxSessionDuration"] == 3600
+    assert role.protect and role.retain_on_delete
+    assert plan.outputs["auditRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE}"
+
+
+@pytest.mark.parametrize(
+    "widen",
+    [
+        pytest.param(lambda repo, env: f"repo:{repo}:*", id="repository-wildcard"),
+        pytest.param(lambda repo, env: f"repo:{repo}:environment:*", id="any-environment"),
+        pytest.param(lambda repo, env: f"repo:{repo}:ref:refs/heads/main", id="another-subject"),
+    ],
+)
+def test_a_widened_subject_fails_the_trust_check(monkeypatch, widen):
+    monkeypatch.setattr(documents, "environment_subject", widen)
+    widened = bootstrap_plan.run("pipeline")
+    assert trust_problems(trust(roles(widened)[ROLE]), SUBJECT) != []
+
+
+def test_a_like_condition_fails_the_trust_check(monkeypatch):
+    real = documents.github_trust
+
+    def like(arn, subjects):
+        document = real(arn, subjects)
+        condition = document["Statement"][0]["Condition"]
+        condition["StringLike"] = condition.pop("StringEquals")
+        return document
+
+    monkeypatch.setattr(documents, "github_trust", like)
+    assert trust_problems(trust(roles(bootstrap_plan.run("pipeline"))[ROLE]), SUBJECT) != []
+
+
+def test_the_workflow_runs_in_the_environment_the_role_trusts(plan):
+    """audit-report.yml's job environment makes the OIDC subject; its session fits the role."""
+    document = yaml.safe_load(WORKFLOW.read_text())
+    [job] = document["jobs"].values()
+    assert f"repo:example-org/configtrail:environment:{job['environment']}" == SUBJECT
+    [credentials] = [
+        s
+        for s in job["steps"]
+        if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    ]
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AUDIT_ROLE_ARN }}"
+    assert (
+        credentials["with"]["role-duration-seconds"]
+        <= roles(plan)[ROLE].inputs["maxSessionDuration"]
+    )
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+def test_the_audit_role_may_only_read_and_every_write_is_denied(plan):
+    assert read_only_problems(permissions(plan, ROLE)) == []
+
+
+@pytest.mark.parametrize("action", ["s3:PutObject", "s3:DeleteObject", "s3:*", "kms:*"])
+def test_a_write_added_to_the_policy_fails_the_read_only_check(plan, action):
+    statements = json.loads(json.dumps(permissions(plan, ROLE)))
+    [read] = [s for s in statements if s["Sid"] == "ReadHistoryProd"]
+    read["Action"] = [read["Action"], action]
+    assert read_only_problems(statements) != []
+
+
+def test_dropping_the_deny_fails_the_read_only_check(plan):
+    statements = [s for s in permissions(plan, ROLE) if s["Effect"] == "Allow"]
+    assert read_only_problems(statements) != []
+
+
+def test_the_audit_role_reads_the_prod_archive_as_the_recording_stack_names_it(plan, plan_of):
+    statements = permissions(plan, ROLE)
+    archive = archive_of(plan_of("prod", False))
+    bucket = f"arn:aws:s3:::{archive['bucket']}"
+    prefix = archive["prefix"]
+    assert allowed(statements, "s3:ListBucket", bucket)
+    [listing] = [s for s in statements if s.get("Action") == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}
+    delivery = f"{prefix}/AWSLogs/{ACCOUNT_ID}/Config/us-west-2/2025/3/1/ConfigHistory/x.json.gz"
+    assert allowed(statements, "s3:GetObject", f"{bucket}/{delivery}")
+    assert not allowed(statements, "s3:GetObject", f"{bucket}/{prefix}/not-a-delivery.json")
+    assert not allowed(statements, "s3:GetObject", f"{bucket}/elsewhere/AWSLogs/x")
+    assert plan.outputs["auditArchives"] == {
+        "prod": {"source": f"s3://{archive['bucket']}/{prefix}", "region": archive["region"]}
+    }
+
+
+def test_the_archive_key_is_decrypted_by_its_alias_through_s3_only(plan, plan_of):
+    archive = archive_of(plan_of("prod", False))
+    assert archive["alias"] == "alias/configtrail-prod-us-east-1"  # ConfigKey of the home region
+    [decrypt] = [s for s in permissions(plan, ROLE) if s.get("Action") == "kms:Decrypt"]
+    assert decrypt["Effect"] == "Allow"
+    assert decrypt["Resource"] == f"arn:aws:kms:{archive['region']}:{ACCOUNT_ID}:key/*"
+    assert decrypt["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": archive["alias"]},
+        "StringEquals": {"kms:ViaService": f"s3.{archive['region']}.amazonaws.com"},
+    }
+
+
+def test_nothing_but_the_audited_archive_is_reachable(plan, plan_of):
+    """Every other bucket of every environment (other archives, the vault, access logs) is out of
+    reach, for listing and for reading."""
+    statements = permissions(plan, ROLE)
+    audited = archive_of(plan_of("prod", False))["bucket"]
+    others = [
+        r.inputs["bucket"]
+        for env in ("dev", "staging", "prod")
+        for r in plan_of(env, False).by_type("aws:s3/bucket:Bucket")
+        if r.inputs["bucket"] != audited
+    ]
+    assert any("-vault-" in name for name in others) and any("-logs-" in name for name in others)
+    for name in others:
+        assert not allowed(statements, "s3:ListBucket", f"arn:aws:s3:::{name}"), name
+        assert not allowed(
+            statements, "s3:GetObject", f"arn:aws:s3:::{name}/configtrail/AWSLogs/x"
+        ), name
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def test_by_default_every_environment_of_the_account_is_audited(tmp_path, plan_of):
+    plan = bootstrap_plan.run("variant", stack_dir(tmp_path, environments=["staging", "prod"]))
+    statements = permissions(plan, "configtrail-github-audit")
+    assert [s["Sid"] for s in statements] == [
+        "ListArchiveStaging",
+        "ReadHistoryStaging",
+        "DecryptHistoryStaging",
+        "ListArchiveProd",
+        "ReadHistoryProd",
+        "DecryptHistoryProd",
+        "ReadOnlyNothingElse",
+    ]
+    for env in ("staging", "prod"):
+        bucket = f"arn:aws:s3:::{archive_of(plan_of(env, False))['bucket']}"
+        assert allowed(statements, "s3:ListBucket", bucket)
+    dev = f"arn:aws:s3:::{archive_of(plan_of('dev', False))['bucket']}"
+    assert not allowed(statements, "s3:ListBucket", dev)
+
+
+def test_an_sse_s3_archive_gets_no_key_permission(tmp_path, plan_of):
+    plan = bootstrap_plan.run("variant", stack_dir(tmp_path, auditEnvironments=["dev"]))
+    statements = permissions(plan, "configtrail-github-audit")
+    assert archive_of(plan_of("dev", False))["alias"] is None
+    assert not any(s.get("Action") == "kms:Decrypt" for s in statements)
+    assert not allowed(statements, "kms:Decrypt", f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/k")
+    assert read_only_problems(statements) == []
+
+
+def test_without_the_audit_role_there_is_no_role_and_no_output(tmp_path):
+    plan = bootstrap_plan.run("variant", stack_dir(tmp_path, auditRole=False))
+    assert "configtrail-github-audit" not in roles(plan)
+    assert "auditRoleArn" not in plan.outputs and "auditArchives" not in plan.outputs
+
+
+def test_archive_names_follow_the_environments_stack_file(tmp_path):
+    """keyPrefix, home region and encryption come from environments/Pulumi.<env>.yaml."""
+    (tmp_path / "Pulumi.qa.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "aws:region": "eu-west-1",
+                    "configtrail:keyPrefix": "history/ai",
+                    "configtrail:archiveEncryption": "kms",
+                    "configtrail:tags": {
+                        "owner": "o",
+                        "environment": "qa",
+                        "ai-system": "a",
+                        "data-classification": "internal",
+                    },
+                }
+            }
+        )
+    )
+    [archive] = audit.archives(["qa"], tmp_path)
+    assert archive == audit.Archive(env="qa", region="eu-west-1", key_prefix="history/ai", kms=True)
+    assert archive.bucket(ACCOUNT_ID) == f"configtrail-qa-archive-{ACCOUNT_ID}-eu-west-1"
+    assert archive.key_alias == "alias/configtrail-qa-eu-west-1"
+    statements = documents.audit_permissions("aws", ACCOUNT_ID, [archive])
+    [read] = [s for s in statements["Statement"] if s["Sid"] == "ReadHistoryQa"]
+    assert read["Resource"].endswith("-eu-west-1/history/ai/AWSLogs/*")
