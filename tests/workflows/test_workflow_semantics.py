@@ -1,6 +1,6 @@
 """What the workflows mean: triggers, job order, environments, concurrency, permissions, pinning,
-the policy pack on every preview and up, fork behaviour, and that every make target they call
-exists. Read from the YAML files GitHub runs; nothing here is a copy of them."""
+the policy pack on every preview and up, fork and Dependabot behaviour, and that every make target
+they call exists. Read from the YAML files GitHub runs; nothing here is a copy of them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from configtrail.bootstrap import documents
 from configtrail.bootstrap.settings import BootstrapSettings
 from configtrail.plan import runner
 from tests.workflows import workflow_files as wf
+from tests.workflows.expressions import evaluate, truthy
 
 ENVIRONMENTS = runner.environment_names()
 PULUMI_COMMANDS = ["preview", "up", "refresh", "destroy"]
@@ -263,19 +264,109 @@ def test_secrets_are_passed_by_name_never_inherited():
         assert "secrets: inherit" not in path.read_text(), path.name
 
 
-# --- fork pull requests -----------------------------------------------------------------------
+# --- fork and Dependabot pull requests -----------------------------------------------------------
 
-SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
-FORK = "github.event.pull_request.head.repo.full_name != github.repository"
+REPOSITORY = "example-org/configtrail"
 
 
-def test_forks_skip_the_preview_with_a_visible_note():
+def pull_request(head: str = REPOSITORY, author: str = "alice", actor: str | None = None) -> dict:
+    """The `github` context of a pull_request event, as far as the conditions read it."""
+    return {
+        "github": {
+            "repository": REPOSITORY,
+            "actor": actor or author,
+            "event": {
+                "pull_request": {"head": {"repo": {"full_name": head}}, "user": {"login": author}}
+            },
+        }
+    }
+
+
+# (event, whether it gets this repository's Actions secrets)
+PULL_REQUESTS = {
+    "same repository": (pull_request(), True),
+    "fork": (pull_request(head="someone/configtrail"), False),
+    "Dependabot": (pull_request(author="dependabot[bot]"), False),
+    # a re-run by a maintainer keeps Dependabot's privileges (github.actor stays the bot)
+    "Dependabot, re-run by a maintainer": (pull_request(author="dependabot[bot]"), False),
+    # the author decides: a maintainer's push to Dependabot's branch is still skipped (safe side)
+    "Dependabot, pushed to by a maintainer": (
+        pull_request(author="dependabot[bot]", actor="maintainer"),
+        False,
+    ),
+    "fork of a bot-like name": (pull_request(head="dependabot/configtrail"), False),
+}
+
+
+def runs(job: dict, event: dict) -> bool:
+    return truthy(evaluate(job["if"], event))
+
+
+@pytest.mark.parametrize("name", PULL_REQUESTS)
+def test_preview_runs_only_where_secrets_exist_and_the_note_runs_exactly_otherwise(name):
+    event, has_secrets = PULL_REQUESTS[name]
     jobs = wf.jobs("pull-request.yml")
-    assert jobs["preview"]["if"] == SAME_REPO
-    assert jobs["fork-note"]["if"] == FORK
-    assert "::notice" in wf.step_named(jobs["fork-note"], "no Pulumi preview")["run"]
+    assert runs(jobs["preview"], event) is has_secrets
+    assert runs(jobs["fork-note"], event) is not has_secrets
+
+
+@pytest.mark.parametrize("name", PULL_REQUESTS)
+def test_ci_gate_passes_every_kind_of_pull_request_whose_checks_pass(name):
+    event, _ = PULL_REQUESTS[name]
+    jobs = wf.jobs("pull-request.yml")
+    preview = "success" if runs(jobs["preview"], event) else "skipped"
+    note = "success" if runs(jobs["fork-note"], event) else "skipped"
+    assert run_gate("success", preview, note) == 0
+    assert run_gate("failure", "skipped", note) != 0
+    if preview == "success":
+        assert run_gate("success", "failure", note) != 0
+
+
+def test_the_conditions_never_trust_the_spoofable_actor():
+    jobs = wf.jobs("pull-request.yml")
+    for job_id in ("preview", "fork-note"):
+        assert "github.actor" not in jobs[job_id]["if"], job_id
+    step = wf.step_named(jobs["fork-note"], "no Pulumi preview")
+    assert "github.actor" not in str(step.get("env"))
+
+
+def test_forks_and_dependabot_skip_the_preview_with_a_visible_note(tmp_path):
+    jobs = wf.jobs("pull-request.yml")
+    step = wf.step_named(jobs["fork-note"], "no Pulumi preview")
     assert "if" not in jobs["checks"], "the offline checks run for forks too"
     assert "secrets" not in jobs["checks"]
+    for name in ("fork", "Dependabot"):
+        event, _ = PULL_REQUESTS[name]
+        env = {key: str(evaluate(value, event)).lower() for key, value in step["env"].items()}
+        summary = tmp_path / f"{name}.md"
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", step["run"]],
+            env={**env, "GITHUB_STEP_SUMMARY": str(summary), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("::notice title=Pulumi preview skipped::"), done.stdout
+        heading = "Dependabot" if name == "Dependabot" else "fork"
+        assert summary.read_text().startswith(f"### Pulumi preview skipped ({heading})\n")
+    assert (
+        "Dependabot pull requests get no Actions secrets"
+        in (tmp_path / "Dependabot.md").read_text()
+    )
+    assert "from forks get no secrets" in (tmp_path / "fork.md").read_text()
+
+
+def test_the_expression_stand_in_reads_like_github():
+    """The evaluator the tests above rely on: GitHub's case-insensitive string equality,
+    operand-returning && / ||, null for missing properties, and a refusal of what it cannot read."""
+    context = {"github": {"repository": "Org/Repo", "event": {}}}
+    assert evaluate("github.repository == 'org/repo'", context) is True
+    assert evaluate("github.event.pull_request.user.login", context) is None
+    assert evaluate("!(github.repository != 'x') || 'fallback'", context) == "fallback"
+    assert evaluate("'it''s' == 'IT''S' && github.repository", context) == "Org/Repo"
+    with pytest.raises(ValueError):
+        evaluate("always()", context)
 
 
 def test_ci_gate_always_runs_and_needs_every_other_job():
@@ -297,7 +388,7 @@ def run_gate(checks: str, preview: str, fork_note: str) -> int:
     ("checks", "preview", "fork_note", "passes"),
     [
         ("success", "success", "skipped", True),  # same-repository pull request
-        ("success", "skipped", "success", True),  # fork: preview skipped, note shown
+        ("success", "skipped", "success", True),  # fork or Dependabot: preview skipped, note shown
         ("success", "failure", "skipped", False),
         ("success", "cancelled", "skipped", False),
         ("success", "skipped", "skipped", False),  # preview skipped without being a fork
