@@ -9,6 +9,7 @@ subject or a write action is caught by the very checks the plan passes."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,31 @@ def test_archive_names_follow_the_environments_stack_file(tmp_path):
     statements = documents.audit_permissions("aws", ACCOUNT_ID, [archive])
     [read] = [s for s in statements["Statement"] if s["Sid"] == "ReadHistoryQa"]
     assert read["Resource"].endswith("-eu-west-1/history/ai/AWSLogs/*")
+
+
+# --- the README's table of variables ----------------------------------------------------------
+
+
+def readme_variables() -> dict[str, str]:
+    """Variable -> bootstrap output path, from the table in the README's "Pipeline" section."""
+    readme = (WORKFLOW.parents[2] / "README.md").read_text()
+    table = readme.split("| variable | where | bootstrap output |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines()[1:]]
+    return {
+        row[0].strip().strip("`"): row[2].strip().split("`")[1] for row in rows if len(row) == 3
+    }
+
+
+def test_the_readme_maps_every_role_and_audit_variable_to_a_real_bootstrap_output(plan):
+    read = set()
+    for path in (WORKFLOW.parent).glob("*.yml"):
+        read |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text()))
+    needed = {v for v in read if v.endswith("_ROLE_ARN") or v.startswith("AUDIT_")}
+    variables = readme_variables()
+    assert needed and needed <= set(variables), needed - set(variables)
+    for variable, output in variables.items():
+        for env in ("dev", "staging", "prod") if "<env>" in output else ("",):
+            value = plan.outputs
+            for part in output.replace("<env>", env).split("."):
+                value = value[part]
+            assert isinstance(value, str) and value, (variable, output)
