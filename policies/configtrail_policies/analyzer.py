@@ -87,7 +87,8 @@ def convert_properties(message) -> Any:
 
 
 def _run(result) -> None:
-    if isawaitable(result):
+    """Await a validator's result as the SDK does (most return None: skip the inspection)."""
+    if result is not None and isawaitable(result):
         loop = asyncio.new_event_loop()
         task = asyncio.Task(result, loop=loop)
         loop.run_until_complete(task)
