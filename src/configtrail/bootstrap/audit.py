@@ -16,6 +16,7 @@ from pathlib import Path
 
 from configtrail.plan import runner
 from configtrail.settings import SettingsError
+from configtrail.stack import names
 
 # The report assumes the role for at most this long (role-duration-seconds in the workflow).
 SESSION_SECONDS = 3600
@@ -31,12 +32,12 @@ class Archive:
     kms: bool
 
     def bucket(self, account: str) -> str:
-        return f"configtrail-{self.env}-archive-{account}-{self.region}"
+        return names.bucket_name(self.env, "archive", account, self.region)
 
     @property
     def key_alias(self) -> str | None:
         """Alias of the archive's customer key (ConfigKey in the home region); None: SSE-S3."""
-        return f"alias/configtrail-{self.env}-{self.region}" if self.kms else None
+        return names.key_alias(self.env, self.region) if self.kms else None
 
     def source(self, account: str) -> str:
         """What the workflow reads (repository variable AUDIT_ARCHIVE)."""

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from configtrail import settings as settings_module
 from configtrail.settings import Settings, SettingsError
-from configtrail.stack import scope
+from configtrail.stack import names, scope
 from configtrail.stack.archive import (
     AccessLogBucket,
     AccessLogBucketArgs,
@@ -62,7 +62,7 @@ def stack_problems(settings: Settings, stack: str, source: str) -> list[str]:
             "(it becomes part of S3 bucket names)"
         ]
     regions = [settings.home_region, settings.effective_vault_region]
-    longest = max(len(f"configtrail-{name}-archive-123456789012-{r}") for r in regions)
+    longest = max(len(names.bucket_name(name, "archive", "123456789012", r)) for r in regions)
     if longest > _BUCKET_NAME_LIMIT:
         return [
             f"{source}: stack name {name!r} is too long: bucket names would have {longest} "
@@ -83,7 +83,7 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
     partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(provider=provider))
     account = Account(account_id=identity.account_id, partition=partition.partition)
-    prefix = f"configtrail-{stack}"
+    prefix = names.resource_prefix(stack)
     protect = settings.protect_archive
     home = settings.home_region
 
@@ -100,7 +100,10 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
         keys[region] = ConfigKey(
             f"key-{region}",
             ConfigKeyArgs(
-                region=region, alias=f"{prefix}-{region}", account=account, protect=protect
+                region=region,
+                alias=names.key_alias(stack, region).removeprefix("alias/"),
+                account=account,
+                protect=protect,
             ),
             opts,
         )
@@ -108,7 +111,9 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
 
     # --- the history store ---
     def bucket_name(kind: str, region: str) -> pulumi.Output[str]:
-        return pulumi.Output.concat(prefix, f"-{kind}-", account.account_id, f"-{region}")
+        return account.account_id.apply(
+            lambda account_id: names.bucket_name(stack, kind, account_id, region)
+        )
 
     vault_region = settings.effective_vault_region
     archive_name = bucket_name("archive", home)
@@ -119,7 +124,7 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
         sources = {home: [archive_name]}
         if vault_name is not None:
             sources.setdefault(vault_region, []).append(vault_name)
-        for region, names in sources.items():
+        for region, source_names in sources.items():
             log_buckets[region] = AccessLogBucket(
                 f"access-logs-{region}",
                 AccessLogBucketArgs(
@@ -128,7 +133,7 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
                     account=account,
                     kms_key_arn=None,
                     protect=protect,
-                    source_names=names,
+                    source_names=source_names,
                     transition_days=settings.archive_transition_days,
                 ),
                 opts,
@@ -283,9 +288,7 @@ def build(settings: Settings, stack: str) -> dict[str, Any]:
                 regions=settings.regions,
                 archive_bucket=archive.name,
                 key_prefix=settings.key_prefix,
-                results_bucket_name=pulumi.Output.concat(
-                    prefix, "-athena-", account.account_id, "-", home
-                ),
+                results_bucket_name=bucket_name("athena", home),
                 kms_key_arn=archive_key_arn,
                 workgroup_name=f"{prefix}-history",
                 protect=protect,

@@ -1,0 +1,20 @@
+"""How the recording stack names what it creates in AWS, in one place: the stack itself, the
+bootstrap project's audit role and the history tools all derive names from here."""
+
+from __future__ import annotations
+
+
+def resource_prefix(stack: str) -> str:
+    """Prefix of every named resource of a stack (the last part of a qualified stack name)."""
+    return f"configtrail-{stack.rsplit('/', 1)[-1]}"
+
+
+def bucket_name(stack: str, kind: str, account_id: str, region: str) -> str:
+    """A history bucket: `configtrail-<stack>-<kind>-<account>-<region>` (kind: archive, vault,
+    logs, athena), globally unique and at most 63 characters for the stacks settings allow."""
+    return f"{resource_prefix(stack)}-{kind}-{account_id}-{region}"
+
+
+def key_alias(stack: str, region: str) -> str:
+    """Alias of the stack's ConfigTrail customer key in one region."""
+    return f"alias/{resource_prefix(stack)}-{region}"
