@@ -165,3 +165,19 @@ def test_access_logs_can_be_turned_off(plan_with):
     assert not plan.by_type("aws:s3/bucketLogging:BucketLogging")
     assert [b.name for b in plan.by_type("aws:s3/bucket:Bucket")] == ["archive"]
     assert "accessLogBuckets" not in plan.outputs
+
+
+def test_exports_are_deterministic_and_in_dependency_order(plan_with):
+    first = export.stack_export(plan_with())["deployment"]["resources"]
+    second = export.stack_export(plan_with())["deployment"]["resources"]
+    assert [s["urn"] for s in first] == [s["urn"] for s in second]
+    seen: set[str] = set()
+    for state in first:
+        required = [*state.get("dependencies", [])]
+        if state.get("parent"):
+            required.append(state["parent"])
+        if state.get("provider"):
+            required.append(state["provider"].rsplit("::", 1)[0])
+        missing = [urn for urn in required if urn not in seen]
+        assert not missing, f"{state['urn']} comes before {missing}"
+        seen.add(state["urn"])

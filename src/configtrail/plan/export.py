@@ -8,6 +8,7 @@ real Pulumi output (the policy runner, checkov's plan export, people) reads the 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 from importlib.metadata import version
 from pathlib import Path
@@ -62,9 +63,45 @@ def _states(plan: Plan) -> list[dict[str, Any]]:
         "type": "pulumi:pulumi:Stack",
         "outputs": plan.outputs,
     }
-    return [root] + [
+    states = [
         resource_state(r, stack_urn) for r in plan.resources if r.type != "pulumi:pulumi:Stack"
     ]
+    return [root, *in_dependency_order(states)]
+
+
+def in_dependency_order(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parents, providers and dependencies before the resources that use them (as the engine
+    writes a checkpoint), ties broken by URN: the same plan always gives the same file, whatever
+    order the asynchronous registrations happened to finish in."""
+    by_urn = {state["urn"]: state for state in states}
+
+    def needs(state: dict[str, Any]) -> set[str]:
+        # A provider reference is "<provider URN>::<provider id>".
+        provider = state.get("provider", "").rsplit("::", 1)[0]
+        wanted = {state.get("parent", ""), provider, *state.get("dependencies", [])}
+        return {u for u in wanted if u in by_urn and u != state["urn"]}
+
+    waiting = {urn: needs(state) for urn, state in by_urn.items()}
+    users: dict[str, list[str]] = {urn: [] for urn in by_urn}
+    for urn, wanted in waiting.items():
+        for other in wanted:
+            users[other].append(urn)
+    ready = [urn for urn, wanted in waiting.items() if not wanted]
+    heapq.heapify(ready)
+    ordered: list[dict[str, Any]] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for user in users[urn]:
+            waiting[user].discard(urn)
+            if not waiting[user]:
+                heapq.heappush(ready, user)
+    if len(ordered) != len(states):  # a cycle cannot come from the engine; keep everything
+        placed = {state["urn"] for state in ordered}
+        ordered.extend(
+            sorted((s for s in states if s["urn"] not in placed), key=lambda s: s["urn"])
+        )
+    return ordered
 
 
 def stack_export(plan: Plan) -> dict[str, Any]:
