@@ -17,34 +17,49 @@ from configtrail.settings import SettingsError
 
 Register = Callable[[argparse._SubParsersAction], None]
 
+# Subcommand -> the module in configtrail.commands that registers it. Only the module of the
+# command being run is imported (the others pull in gRPC, boto3, the bootstrap program...), so
+# `configtrail plan` does not pay for `configtrail history`; `--help` imports them all.
+COMMAND_MODULES = {
+    "plan": "plan",
+    "settings": "settings_doc",
+    "policy": "policy",
+    "policy-check": "policy",
+    "checkov": "checkov",
+    "history": "history",
+    "drift-report": "drift",
+    "drift-issue": "drift",
+    "bootstrap-plan": "bootstrap",
+}
 
-def _registrations() -> list[Register]:
-    from configtrail.commands import bootstrap, checkov, drift, history, plan, policy, settings_doc
 
-    return [
-        plan.register,
-        settings_doc.register,
-        history.register,
-        drift.register,
-        checkov.register,
-        policy.register,
-        bootstrap.register,
-    ]
+def _registrations(command: str | None = None) -> list[Register]:
+    """`register` functions of the module of `command`, or of every module."""
+    import importlib
+
+    modules = (
+        [COMMAND_MODULES[command]]
+        if command in COMMAND_MODULES
+        else list(dict.fromkeys(COMMAND_MODULES.values()))
+    )
+    return [importlib.import_module(f"configtrail.commands.{m}").register for m in modules]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="configtrail",
         description="Offline plan, policy verdicts and gates for the ConfigTrail stack.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in _registrations():
+    command = next((arg for arg in (argv or []) if not arg.startswith("-")), None)
+    for register in _registrations(command):
         register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

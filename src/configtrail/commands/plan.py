@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import multiprocessing
 import os
+import pickle
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,14 +154,8 @@ def run(args: argparse.Namespace) -> int:
     workers = min(args.jobs, len(jobs))
     # Forking is only safe while this process runs no other thread (a Pulumi runtime that already
     # ran here leaves executor threads whose locks a child would inherit held).
-    if (
-        workers > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    ):
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(plan_run, *zip(*jobs, strict=True)))
+    if workers > 1 and threading.active_count() == 1 and hasattr(os, "fork"):
+        results = _forked(jobs, workers)
     else:
         results = [plan_run(*job) for job in jobs]
 
@@ -186,6 +179,43 @@ def run(args: argparse.Namespace) -> int:
     summary_file.parent.mkdir(parents=True, exist_ok=True)
     summary_file.write_text("\n".join(summary) + "\n")
     return 0
+
+
+def _forked(jobs: list[tuple], workers: int) -> list[RunResult]:
+    """Run `jobs` (heaviest first) in `workers` forked children, dealt out in turn, and collect
+    their results through pipes. A child that fails sends its exception, raised here again."""
+    children = []
+    for index in range(workers):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: plan its share, report, and leave without interpreter teardown
+            os.close(read_end)
+            status = 0
+            try:
+                payload = [plan_run(*job) for job in jobs[index::workers]]
+            except BaseException as error:
+                payload, status = error, 1
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(payload, pipe)
+            os._exit(status)
+        os.close(write_end)
+        children.append((pid, read_end))
+    results: list[RunResult] = []
+    failure: BaseException | None = None
+    for pid, read_end in children:
+        with os.fdopen(read_end, "rb") as pipe:
+            try:
+                payload = pickle.load(pipe)
+            except EOFError:
+                payload = RuntimeError(f"plan worker {pid} died without a result")
+        os.waitpid(pid, 0)
+        if isinstance(payload, BaseException):
+            failure = failure or payload
+        else:
+            results.extend(payload)
+    if failure is not None:
+        raise failure
+    return results
 
 
 def _terminal_width() -> int:
