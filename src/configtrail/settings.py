@@ -404,15 +404,19 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
     try:
         return Settings.model_validate(values)
     except ValidationError as error:
-        raise SettingsError(_describe(error, values, source)) from None
+        raise SettingsError(describe(error, values, source)) from None
 
 
-def _describe(error: ValidationError, values: dict[str, Any], source: str) -> list[str]:
+def describe(
+    error: ValidationError, values: dict[str, Any], source: str, namespace: str = NAMESPACE
+) -> list[str]:
+    """One line per pydantic error: stack file, `namespace:key` (home region as `aws:region`),
+    the value as written, and what is allowed."""
     problems = []
     for item in error.errors(include_url=False):
         location = [str(part) for part in item["loc"]]
         top = location[0] if location else ""
-        key = "aws:region" if top == "homeRegion" else f"{NAMESPACE}:{top}" if top else NAMESPACE
+        key = "aws:region" if top == "homeRegion" else f"{namespace}:{top}" if top else namespace
         if len(location) > 1:
             key += "[" + "][".join(location[1:]) + "]"
         message = item["msg"].removeprefix("Value error, ")

@@ -8,7 +8,6 @@ settings, configtrail/settings.py).
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from configtrail import catalog
 from configtrail.bootstrap import audit
 from configtrail.plan import runner
-from configtrail.settings import SettingsError, parse_config_value
+from configtrail.settings import SettingsError, describe, parse_config_value
 
 NAMESPACE = "configtrail-bootstrap"
 # The GitHub environment of .github/workflows/audit-report.yml: the audit role trusts only it.
@@ -312,28 +311,11 @@ def from_config(config: dict[str, Any], source: str) -> BootstrapSettings:
     try:
         settings = BootstrapSettings.model_validate(values)
     except ValidationError as error:
-        raise SettingsError(_describe(error, values, source)) from None
+        raise SettingsError(describe(error, values, source, NAMESPACE)) from None
     # The audit role's archives are named by the audited environments' own stack files: a bad one
     # stops the run here, before anything is registered.
     audit.archives(settings.audited_environments)
     return settings
-
-
-def _describe(error: ValidationError, values: dict[str, Any], source: str) -> list[str]:
-    problems = []
-    for item in error.errors(include_url=False):
-        location = [str(part) for part in item["loc"]]
-        top = location[0] if location else ""
-        key = "aws:region" if top == "homeRegion" else f"{NAMESPACE}:{top}" if top else NAMESPACE
-        if len(location) > 1:
-            key += "[" + "][".join(location[1:]) + "]"
-        message = item["msg"].removeprefix("Value error, ")
-        if top:
-            shown = values.get(top, item.get("input"))
-            problems.append(f"{source}: {key} = {json.dumps(shown, default=str)}: {message}")
-        else:
-            problems.append(f"{source}: {message}")
-    return problems
 
 
 def load(path: Path) -> BootstrapSettings:

@@ -83,15 +83,9 @@ class AccessLogBucket(pulumi.ComponentResource):
         self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("configtrail:archive:AccessLogBucket", name, None, opts)
-        self.bucket = aws.s3.Bucket(
-            name,
-            bucket=args.bucket_name,
-            force_destroy=False,
-            region=args.region,
-            opts=child(self, protect=args.protect),
-        )
-        versioning, public_access_block = _harden(self, name, self.bucket, args)
-        self.arn = bucket_arn(args.account, self.bucket)
+        hardened = hardened_bucket(self, name, args)
+        self.bucket, self.arn = hardened.bucket, hardened.arn
+        versioning, public_access_block = hardened.versioning, hardened.public_access_block
         source_arns = [
             pulumi.Output.concat("arn:", args.account.partition, ":s3:::", source)
             for source in args.source_names
@@ -124,6 +118,33 @@ class AccessLogBucket(pulumi.ComponentResource):
 def bucket_arn(account: Account, bucket: aws.s3.Bucket) -> pulumi.Output[str]:
     """The bucket's ARN built from its name, so it is known already at preview."""
     return pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket.bucket)
+
+
+@dataclass(frozen=True)
+class HardenedBucket:
+    """A bucket with everything `_harden` adds, and its ARN (known at preview)."""
+
+    bucket: aws.s3.Bucket
+    versioning: aws.s3.BucketVersioning
+    public_access_block: aws.s3.BucketPublicAccessBlock
+    arn: pulumi.Output[str]
+
+
+def hardened_bucket(
+    parent: pulumi.Resource, name: str, args: BucketArgs, *, object_lock: bool = False
+) -> HardenedBucket:
+    """A history bucket: never force-destroyed, protected as the environment says, hardened.
+    Object Lock only where asked (AWS Config cannot deliver into a locked bucket)."""
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=args.bucket_name,
+        force_destroy=False,
+        object_lock_enabled=True if object_lock else None,
+        region=args.region,
+        opts=child(parent, protect=args.protect),
+    )
+    versioning, public_access_block = _harden(parent, name, bucket, args)
+    return HardenedBucket(bucket, versioning, public_access_block, bucket_arn(args.account, bucket))
 
 
 def _harden(
@@ -198,15 +219,9 @@ class ArchiveBucket(pulumi.ComponentResource):
         self, name: str, args: ArchiveBucketArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("configtrail:archive:ArchiveBucket", name, None, opts)
-        self.bucket = aws.s3.Bucket(
-            name,
-            bucket=args.bucket_name,
-            force_destroy=False,
-            region=args.region,
-            opts=child(self, protect=args.protect),
-        )
-        self.versioning, public_access_block = _harden(self, name, self.bucket, args)
-        self.arn = bucket_arn(args.account, self.bucket)
+        hardened = hardened_bucket(self, name, args)
+        self.bucket, self.arn = hardened.bucket, hardened.arn
+        self.versioning, public_access_block = hardened.versioning, hardened.public_access_block
         # Waits for the public-access block so the two never race on a new bucket.
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -270,16 +285,9 @@ class HistoryVault(pulumi.ComponentResource):
         self, name: str, args: HistoryVaultArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("configtrail:archive:HistoryVault", name, None, opts)
-        self.bucket = aws.s3.Bucket(
-            name,
-            bucket=args.bucket_name,
-            force_destroy=False,
-            object_lock_enabled=True,
-            region=args.region,
-            opts=child(self, protect=args.protect),
-        )
-        versioning, public_access_block = _harden(self, name, self.bucket, args)
-        self.arn = bucket_arn(args.account, self.bucket)
+        hardened = hardened_bucket(self, name, args, object_lock=True)
+        self.bucket, self.arn = hardened.bucket, hardened.arn
+        versioning, public_access_block = hardened.versioning, hardened.public_access_block
         # Transitions keep Object Lock retention; the vault never expires anything.
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",

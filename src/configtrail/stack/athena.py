@@ -29,7 +29,7 @@ import pulumi_aws as aws
 
 from configtrail.history.athena import DEFAULT_TABLE
 from configtrail.stack import documents
-from configtrail.stack.archive import BucketArgs, _harden, bucket_arn
+from configtrail.stack.archive import BucketArgs, hardened_bucket
 from configtrail.stack.base import Account, child, json_policy
 
 # Partition projection needs a first day; earlier days simply have no objects.
@@ -120,13 +120,6 @@ class HistoryQueries(pulumi.ComponentResource):
         self, name: str, args: HistoryQueriesArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("configtrail:history:HistoryQueries", name, None, opts)
-        results = aws.s3.Bucket(
-            f"{name}-results",
-            bucket=args.results_bucket_name,
-            force_destroy=False,
-            region=args.region,
-            opts=child(self, protect=args.protect),
-        )
         bucket_args = BucketArgs(
             bucket_name=args.results_bucket_name,
             region=args.region,
@@ -134,8 +127,9 @@ class HistoryQueries(pulumi.ComponentResource):
             kms_key_arn=args.kms_key_arn,
             protect=args.protect,
         )
-        versioning, public_access_block = _harden(self, f"{name}-results", results, bucket_args)
-        results_arn = bucket_arn(args.account, results)
+        hardened = hardened_bucket(self, f"{name}-results", bucket_args)
+        results, results_arn = hardened.bucket, hardened.arn
+        versioning, public_access_block = hardened.versioning, hardened.public_access_block
         aws.s3.BucketPolicy(
             f"{name}-results-policy",
             bucket=results.bucket,
