@@ -57,8 +57,10 @@ def synthetic(size: int) -> dict:
     """A stack export with `size` resources made of renamed copies of the prod plan."""
     base = json.loads(_prod_export())
     resources = base["deployment"]["resources"]
-    # Sorted: the plan's registration order varies between runs, and the last copy is partial.
-    root, provider, body = resources[0], resources[1], sorted(resources[2:], key=lambda r: r["urn"])
+    # The export is in a stable dependency order; the stack and its provider are copied once.
+    root = resources[0]
+    provider = next(r for r in resources if r["type"].startswith("pulumi:providers:"))
+    body = [r for r in resources[1:] if r is not provider]
     text = json.dumps(body)
     out = [root, provider]
     copy = 0
