@@ -77,6 +77,21 @@ def filters_text(filters: Filters) -> list[tuple[str, str]]:
     ]
 
 
+def summary_rows(report: Report) -> list[tuple[str, int]]:
+    """(label, count) pairs of a report's closing summary, after its timelines were consumed."""
+    totals, summary = report.totals, report.summary
+    return [
+        ("resources", totals.resources),
+        ("items", totals.items),
+        ("field changes", totals.changes),
+        ("files read", summary.files_read),
+        ("files not needed (filters)", summary.files_not_needed),
+        ("duplicate items dropped", summary.duplicates),
+        ("files skipped", len(summary.skipped_files)),
+        ("items skipped", len(summary.skipped_items)),
+    ]
+
+
 def render(report: Report, fmt: str, out: TextIO) -> Totals:
     from configtrail.history.render import html, json_report, markdown, table
 

@@ -8,7 +8,13 @@ from html import escape
 from typing import TextIO
 
 from configtrail.history.model import Timeline
-from configtrail.history.render import Report, filters_text, time_text, value_text
+from configtrail.history.render import (
+    Report,
+    filters_text,
+    summary_rows,
+    time_text,
+    value_text,
+)
 
 COLOURS = {
     "first-recorded": "#2e7d32",
@@ -135,17 +141,7 @@ def write(report: Report, out: TextIO) -> None:
     out.write(
         "<section><h2>Summary</h2><table><tbody>"
         + "".join(
-            f"<tr><th>{label}</th><td>{value}</td></tr>"
-            for label, value in (
-                ("resources", totals.resources),
-                ("items", totals.items),
-                ("field changes", totals.changes),
-                ("files read", summary.files_read),
-                ("files not needed (filters)", summary.files_not_needed),
-                ("duplicate items dropped", summary.duplicates),
-                ("files skipped", len(summary.skipped_files)),
-                ("items skipped", len(summary.skipped_items)),
-            )
+            f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in summary_rows(report)
         )
         + "</tbody></table>"
     )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TextIO
 
 from configtrail.history.model import Timeline
-from configtrail.history.render import Report, filters_text, time_text, value_text
+from configtrail.history.render import (
+    Report,
+    filters_text,
+    summary_rows,
+    time_text,
+    value_text,
+)
 
 
 def cell(text: str) -> str:
@@ -59,16 +65,7 @@ def write(report: Report, out: TextIO) -> None:
     if not totals.resources:
         out.write("No configuration items in the window.\n\n")
     out.write("## Summary\n\n| | |\n|---|---|\n")
-    for label, value in (
-        ("resources", totals.resources),
-        ("items", totals.items),
-        ("field changes", totals.changes),
-        ("files read", summary.files_read),
-        ("files not needed (filters)", summary.files_not_needed),
-        ("duplicate items dropped", summary.duplicates),
-        ("files skipped", len(summary.skipped_files)),
-        ("items skipped", len(summary.skipped_items)),
-    ):
+    for label, value in summary_rows(report):
         out.write(f"| {label} | {value} |\n")
     skipped = summary.skipped_files + summary.skipped_items
     if skipped:
