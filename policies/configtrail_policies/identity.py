@@ -9,7 +9,7 @@ where the engine calls them with known values before the step runs.
 from __future__ import annotations
 
 from configtrail_policies import types
-from configtrail_policies.s3 import unknown
+from configtrail_policies.s3 import CONFIG_PRINCIPAL, unknown
 from configtrail_policies.support import (
     DocumentError,
     as_list,
@@ -21,7 +21,6 @@ from configtrail_policies.support import (
     statements,
 )
 
-CONFIG_PRINCIPAL = "config.amazonaws.com"
 ADMIN_POLICY_SUFFIX = ":policy/AdministratorAccess"
 
 
