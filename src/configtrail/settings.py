@@ -1,10 +1,19 @@
 """Typed, validated settings for one environment (one Pulumi stack).
 
-Settings come from the stack file `environments/Pulumi.<env>.yaml`: the `configtrail:` keys and
-`aws:region` (the home region, where the archive lives). Every bad value stops the run before any
-resource is registered, with one message per problem naming the stack file, the key, the value and
-what is allowed. Defaults are the secure, history-preserving choice; an environment weakens a
-setting only by writing it down.
+Settings come from the stack file `environments/Pulumi.<stack>.yaml`: the `configtrail:` keys and
+`aws:region` (the home region). Every stack file names the AWS account it deploys into
+(`accountId`) and its kind (`stackKind`), because AWS Config is a singleton per account and region:
+
+- `standalone`: archive and recording in one account;
+- `archive`: the log-archive account's central archive, written to by the estate's members;
+- `member`: a recorded account, delivering to an archive stack's bucket;
+- `aggregator`: the audit account's organization-wide aggregator.
+
+Each setting belongs to the kinds it means something for (`kinds` beside its field); a stack file
+that sets a key its kind has no use for is refused, never silently ignored. Every bad value stops
+the run before any resource is registered, with one message per problem naming the stack file,
+the key, the value and what is allowed. Defaults are the secure, history-preserving choice; a stack
+weakens a setting only by writing it down. Checks across stack files live in `configtrail.estate`.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import difflib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,7 +38,34 @@ MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 2557
 MIN_TRANSITION_DAYS = 30
 _KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+_STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+StackKind = Literal["standalone", "archive", "member", "aggregator"]
+STACK_KINDS: tuple[str, ...] = get_args(StackKind)
+# Kinds that record (own the account's recorder, channel, retention and rules in their regions),
+# and kinds that hold an archive bucket.
+RECORDING_KINDS = ("standalone", "member")
+ARCHIVE_KINDS = ("standalone", "archive")
+_WHAT_KINDS_DO = {
+    "standalone": "holds its own archive and records its own account",
+    "archive": "holds the estate's central archive and records nothing itself",
+    "member": "records its account and delivers to an archive stack's bucket",
+    "aggregator": "holds the organization aggregator and records nothing itself",
+}
+
+
+def _for(*kinds: str) -> dict[str, Any]:
+    """Field metadata: the stack kinds a setting applies to."""
+    return {"kinds": list(kinds)}
+
+
+def field_kinds(name: str) -> tuple[str, ...]:
+    """The stack kinds a settings field applies to (every kind unless the field says)."""
+    extra = Settings.model_fields[name].json_schema_extra or {}
+    return tuple(extra.get("kinds", STACK_KINDS))
 
 
 class SettingsError(Exception):
@@ -41,7 +77,7 @@ class SettingsError(Exception):
 
 
 class Settings(BaseModel):
-    """Everything one environment chooses. Field descriptions double as the settings reference."""
+    """Everything one stack chooses. Field descriptions double as the settings reference."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -51,111 +87,199 @@ class Settings(BaseModel):
         coerce_numbers_to_str=True,
     )
 
+    # --- every kind ----------------------------------------------------------------------------
     home_region: str = Field(
         description="Region of the archive bucket, KMS key and SNS topic; read from `aws:region`."
     )
-    regions: list[str] = Field(
-        default_factory=list,
-        description="Regions to record (must include the home region). Default: the home region.",
+    account_id: str = Field(
+        description="The 12-digit AWS account this stack deploys into (required). A real "
+        "`pulumi preview`/`up` refuses to run with credentials of another account."
     )
-    recording_profile: Literal["ai-systems", "all"] = Field(
-        "ai-systems",
-        description="`ai-systems`: the AI/ML and supporting types; `all`: every supported type.",
-    )
-    extra_resource_types: list[str] = Field(
-        default_factory=list,
-        description="More types to record with the `ai-systems` profile "
-        "(checked against botocore).",
-    )
-    recording_frequency: Literal["CONTINUOUS", "DAILY"] = Field(
-        "CONTINUOUS", description="Default recording frequency."
-    )
-    daily_resource_types: list[str] = Field(
-        default_factory=lambda: list(catalog.churny_resource_types()),
-        description="Types recorded DAILY when the default frequency is CONTINUOUS (cost control).",
-    )
-    recorder_role: Literal["service-linked", "custom"] = Field(
-        "service-linked",
-        description="`service-linked`: AWSServiceRoleForConfig (Security Hub Config.1); "
-        "`custom`: a role trusting only config.amazonaws.com.",
-    )
-    service_linked_role: Literal["create", "existing"] = Field(
-        "create",
-        description="`create` the service-linked role, or use the one that already exists in the "
-        "account (`existing`; AWS allows only one).",
-    )
-    delivery_frequency: str = Field(
-        "Six_Hours", description="How often Config delivers snapshots to the archive."
-    )
-    rule_frequency: str = Field(
-        "TwentyFour_Hours", description="How often periodic managed rules are evaluated."
-    )
-    key_prefix: str = Field("configtrail", description="Key prefix of deliveries in the archive.")
-    retention_days: int = Field(
-        MAX_RETENTION_DAYS, description="Days AWS Config keeps history itself (30-2557)."
-    )
-    archive_encryption: Literal["sse-s3", "kms"] = Field(
-        "sse-s3", description="`kms` creates a rotating customer key that Config may use."
-    )
-    archive_protect: bool = Field(
-        True, description="Pulumi `protect` and `retainOnDelete` on the archive and vault."
-    )
-    archive_transition_days: int | None = Field(
-        90, description="Days before history moves to Glacier Instant Retrieval; null: never."
-    )
-    archive_expiration_days: int | None = Field(
-        None, description="Days before archived history expires; null (default): never."
-    )
-    access_logs: bool = Field(
-        True,
-        description="S3 server access logs of the archive and vault, into an SSE-S3 log bucket "
-        "per region (who read or wrote history).",
-    )
-    vault: bool = Field(
-        False, description="Replicate the archive into a write-once (Object Lock) vault bucket."
-    )
-    vault_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
-        "COMPLIANCE", description="Object Lock mode of the vault."
-    )
-    vault_retention_days: int | None = Field(
-        None, description="Object Lock retention of the vault; default: retentionDays."
-    )
-    vault_region: str | None = Field(
-        None, description="Region of the vault (cross-region copy); default: the home region."
-    )
-    notifications: bool = Field(
-        False, description="Create an encrypted SNS topic for Config notifications."
-    )
-    rules: list[str] = Field(
-        default_factory=list,
-        description="Managed-rule packs (sagemaker, data-stores, supporting) or rule identifiers.",
-    )
-    exclude_rules: list[str] = Field(
-        default_factory=list, description="Rule identifiers to leave out of the selected packs."
-    )
-    existing_recorder: Literal["create", "adopt", "skip"] = Field(
-        "create",
-        description="`adopt` imports an existing recorder and channel (by name); `skip` leaves "
-        "them to whoever manages them (Control Tower, LZA).",
-    )
-    recorder_name: str = Field(
-        "configtrail", description="Name of the recorder and delivery channel this stack creates."
-    )
-    existing_recorder_name: str = Field(
-        "default", description="Name of the recorder to adopt (`existingRecorder: adopt`)."
-    )
-    existing_delivery_channel_name: str = Field(
-        "default", description="Name of the delivery channel to adopt."
-    )
-    athena: bool = Field(
-        False,
-        description="Create a Glue table (partition projection) over the archive and an Athena "
-        "workgroup with encrypted results, for `configtrail history --athena-workgroup`.",
+    stack_kind: StackKind = Field(
+        description="`standalone` (archive and recording in one account), `archive` (the "
+        "log-archive account's central archive), `member` (a recorded account delivering to "
+        "the archive) or `aggregator` (the audit account's organization aggregator). Required."
     )
     tags: dict[str, str] = Field(
         default_factory=dict,
         description="Tags on every resource; owner, environment, ai-system and "
         "data-classification are required.",
+    )
+
+    # --- recording: standalone and member ------------------------------------------------------
+    regions: list[str] = Field(
+        default_factory=list,
+        description="Regions to record (must include the home region). Default: the home region.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    recording_profile: Literal["ai-systems", "all"] = Field(
+        "ai-systems",
+        description="`ai-systems`: the AI/ML and supporting types; `all`: every supported type.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    extra_resource_types: list[str] = Field(
+        default_factory=list,
+        description="More types to record with the `ai-systems` profile "
+        "(checked against botocore).",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    recording_frequency: Literal["CONTINUOUS", "DAILY"] = Field(
+        "CONTINUOUS",
+        description="Default recording frequency. With DAILY, the types AWS records only "
+        "continuously (AWS::Config::ResourceCompliance and two more) stay CONTINUOUS.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    daily_resource_types: list[str] = Field(
+        default_factory=lambda: list(catalog.churny_resource_types()),
+        description="Types recorded DAILY when the default frequency is CONTINUOUS (cost control).",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    recorder_role: Literal["service-linked", "custom"] = Field(
+        "service-linked",
+        description="`service-linked`: AWSServiceRoleForConfig (Security Hub Config.1); "
+        "`custom`: a role trusting only config.amazonaws.com.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    service_linked_role: Literal["create", "existing"] = Field(
+        "create",
+        description="`create` the service-linked role, or use the one that already exists in the "
+        "account (`existing`; AWS allows only one per account, so at most one stack per account "
+        "creates it).",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    delivery_frequency: str = Field(
+        "Six_Hours",
+        description="How often Config delivers snapshots to the archive.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    rule_frequency: str = Field(
+        "TwentyFour_Hours",
+        description="How often periodic managed rules are evaluated.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    notifications: bool = Field(
+        False,
+        description="Create an encrypted SNS topic for Config notifications.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    rules: list[str] = Field(
+        default_factory=list,
+        description="Managed-rule packs (sagemaker, data-stores, supporting) or rule identifiers.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    exclude_rules: list[str] = Field(
+        default_factory=list,
+        description="Rule identifiers to leave out of the selected packs.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    rule_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-rule parameter overrides, `IDENTIFIER: {parameter: value}`, checked "
+        "against the parameters the catalog says the rule accepts.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    existing_recorder: Literal["create", "adopt", "skip"] = Field(
+        "create",
+        description="`adopt` imports an existing recorder and channel (by name); `skip` leaves "
+        "them to whoever manages them (Control Tower, LZA).",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    recorder_name: str | None = Field(
+        None,
+        description="Name of the recorder and delivery channel this stack creates; null: "
+        "`configtrail-<stack>`.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    existing_recorder_name: str = Field(
+        "default",
+        description="Name of the recorder to adopt (`existingRecorder: adopt`).",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    existing_delivery_channel_name: str = Field(
+        "default",
+        description="Name of the delivery channel to adopt.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+
+    # --- recording and archive -----------------------------------------------------------------
+    retention_days: int = Field(
+        MAX_RETENTION_DAYS,
+        description="Days AWS Config keeps history itself (30-2557); on an archive, the history "
+        "its lifecycle and vault must keep at least.",
+        json_schema_extra=_for("standalone", "member", "archive"),
+    )
+
+    # --- member --------------------------------------------------------------------------------
+    archive_stack: str | None = Field(
+        None,
+        description="The `archive` stack (its stack name) this member delivers to; null: the "
+        "estate's only archive stack.",
+        json_schema_extra=_for("member"),
+    )
+
+    # --- archive: standalone and archive -------------------------------------------------------
+    organization_id: str | None = Field(
+        None,
+        description="AWS Organizations id (`o-...`): deliveries are accepted only from accounts "
+        "of this organization (aws:SourceOrgID), in addition to the estate's member accounts.",
+        json_schema_extra=_for("archive"),
+    )
+    key_prefix: str = Field(
+        "configtrail",
+        description="Key prefix of deliveries in the archive.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    archive_encryption: Literal["sse-s3", "kms"] = Field(
+        "sse-s3",
+        description="`kms` creates a rotating customer key that Config may use.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    archive_protect: bool = Field(
+        True,
+        description="Pulumi `protect` and `retainOnDelete` on the archive and vault.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    archive_transition_days: int | None = Field(
+        90,
+        description="Days before history moves to Glacier Instant Retrieval; null: never.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    archive_expiration_days: int | None = Field(
+        None,
+        description="Days before archived history expires; null (default): never.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    access_logs: bool = Field(
+        True,
+        description="S3 server access logs of the archive and vault, into an SSE-S3 log bucket "
+        "per region (who read or wrote history).",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    vault: bool = Field(
+        False,
+        description="Replicate the archive into a write-once (Object Lock) vault bucket.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    vault_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "COMPLIANCE",
+        description="Object Lock mode of the vault.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    vault_retention_days: int | None = Field(
+        None,
+        description="Object Lock retention of the vault; default: retentionDays.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    vault_region: str | None = Field(
+        None,
+        description="Region of the vault (cross-region copy); default: the home region.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    athena: bool = Field(
+        False,
+        description="Create a Glue table (partition projection) over the archive and an Athena "
+        "workgroup with encrypted results, for `configtrail history --athena-workgroup`.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
     )
 
     # --- single-value checks -------------------------------------------------------------------
@@ -231,10 +355,71 @@ class Settings(BaseModel):
 
     @field_validator("recorder_name", "existing_recorder_name", "existing_delivery_channel_name")
     @classmethod
-    def _resource_name(cls, value: str) -> str:
-        if not _RESOURCE_NAME.match(value):
+    def _resource_name(cls, value: str | None) -> str | None:
+        if value is not None and not _RESOURCE_NAME.match(value):
             raise ValueError("must be 1-256 letters, digits, '.', '_' or '-'")
         return value
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        # An unquoted id reads as a number (and the engine hands config over as JSON text): a
+        # 12-digit number is the id; a shorter one lost its leading zeros, which cannot be told.
+        if isinstance(value, int) and not isinstance(value, bool):
+            if len(str(value)) == 12:
+                return str(value)
+            raise ValueError(
+                "must be 12 digits; a number lost its leading zeros: quote the id, "
+                'e.g. accountId: "012345678901"'
+            )
+        if not isinstance(value, str) or not _ACCOUNT_ID.match(value):
+            raise ValueError('must be a 12-digit AWS account id, e.g. "111111111111"')
+        return value
+
+    @field_validator("organization_id")
+    @classmethod
+    def _organization(cls, value: str | None) -> str | None:
+        if value is not None and not _ORGANIZATION_ID.match(value):
+            raise ValueError(
+                "must be an AWS Organizations id: 'o-' and 10-32 lowercase letters or digits"
+            )
+        return value
+
+    @field_validator("archive_stack")
+    @classmethod
+    def _archive_stack(cls, value: str | None) -> str | None:
+        if value is not None and not _STACK_NAME.match(value):
+            raise ValueError("must be a stack name (lowercase letters, digits and '-')")
+        return value
+
+    @field_validator("rule_parameters")
+    @classmethod
+    def _rule_parameters(cls, values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        rules = catalog.rules_by_identifier()
+        for identifier, parameters in values.items():
+            rule = rules.get(identifier)
+            if rule is None:
+                raise ValueError(
+                    f"{identifier!r} is not a rule identifier in "
+                    f"src/configtrail/data/managed_rules.yaml{_did_you_mean(identifier, rules)}"
+                )
+            if not isinstance(parameters, dict):
+                raise ValueError(
+                    f"{identifier}: must be a mapping of parameter name to value, "
+                    f"e.g. {identifier}: {{{next(iter(rule.parameters), 'parameter')}: value}}"
+                )
+            for name, value in parameters.items():
+                declared = rule.parameters.get(name)
+                if declared is None:
+                    accepted = ", ".join(rule.parameters) or "none"
+                    raise ValueError(
+                        f"{identifier}.{name}: not a parameter of this rule"
+                        f"{_did_you_mean(name, rule.parameters)}; it accepts: {accepted}"
+                    )
+                problem = declared.problem(value)
+                if problem:
+                    raise ValueError(f"{identifier}.{name} = {json.dumps(value)}: {problem}")
+        return values
 
     @field_validator("rules", "exclude_rules")
     @classmethod
@@ -272,17 +457,34 @@ class Settings(BaseModel):
     # --- cross-field checks --------------------------------------------------------------------
 
     @model_validator(mode="after")
+    def _only_keys_of_this_kind(self) -> Settings:
+        for name in sorted(self.model_fields_set):
+            kinds = field_kinds(name)
+            if self.stack_kind in kinds:
+                continue
+            alias = Settings.model_fields[name].alias
+            value = json.dumps(getattr(self, name), default=str)
+            raise ValueError(
+                f"{NAMESPACE}:{alias} = {value}: not a setting of a {self.stack_kind!r} stack "
+                f"(a {self.stack_kind} stack {_WHAT_KINDS_DO[self.stack_kind]}); it applies to "
+                f"{' and '.join(repr(k) for k in kinds)} stacks. Keys of a {self.stack_kind} "
+                f"stack: {', '.join(keys_for_kind(self.stack_kind))}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        if not self.regions:
+        if not self.records:
+            object.__setattr__(self, "regions", [])
+        elif not self.regions:
             object.__setattr__(self, "regions", [self.home_region])
         elif self.home_region not in self.regions:
             raise ValueError(
                 f"configtrail:regions = {json.dumps(self.regions)}: must include the home region "
-                f"{self.home_region!r} (aws:region), where the archive and the global resource "
-                "types are recorded"
+                f"{self.home_region!r} (aws:region), where the global resource types are recorded"
             )
         expiry = self.archive_expiration_days
-        if expiry is not None and expiry < self.retention_days:
+        if self.has_archive and expiry is not None and expiry < self.retention_days:
             raise ValueError(
                 f"configtrail:archiveExpirationDays = {expiry}: must be at least "
                 f"configtrail:retentionDays ({self.retention_days}); the archive may never lose "
@@ -302,9 +504,34 @@ class Settings(BaseModel):
                 f"configtrail:extraResourceTypes = {json.dumps(self.extra_resource_types)}: only "
                 "applies to recordingProfile 'ai-systems' ('all' already records every type)"
             )
+        continuous_only = sorted(set(self.daily_resource_types) & catalog.continuous_only_types())
+        if continuous_only:
+            raise ValueError(
+                f"configtrail:dailyResourceTypes = {json.dumps(self.daily_resource_types)}: "
+                f"{', '.join(continuous_only)} cannot be recorded DAILY (AWS Config's "
+                "RecordingMode API records them continuously only); remove them"
+            )
+        chosen = {rule.identifier for rule in self.selected_rules()}
+        for identifier in self.rule_parameters:
+            if identifier not in chosen:
+                raise ValueError(
+                    f"configtrail:ruleParameters.{identifier}: the rule is not selected by "
+                    f"configtrail:rules {json.dumps(self.rules)} (or is excluded), so its "
+                    "parameters would have no effect; select the rule or remove the entry"
+                )
         return self
 
     # --- derived values ------------------------------------------------------------------------
+
+    @property
+    def records(self) -> bool:
+        """Whether this stack records its account (owns recorders, channels and rules)."""
+        return self.stack_kind in RECORDING_KINDS
+
+    @property
+    def has_archive(self) -> bool:
+        """Whether this stack holds an archive bucket."""
+        return self.stack_kind in ARCHIVE_KINDS
 
     @property
     def other_regions(self) -> list[str]:
@@ -333,8 +560,22 @@ class Settings(BaseModel):
             and rule.identifier not in excluded
         ]
 
+    def rule_input_parameters(self, rule: catalog.ManagedRule) -> dict[str, str]:
+        """The rule's parameters as AWS takes them (strings): catalog defaults, then this
+        stack's `ruleParameters` overrides."""
+        return rule.input_parameters(self.rule_parameters.get(rule.identifier, {}))
+
 
 # --- loading -----------------------------------------------------------------------------------
+
+
+def keys_for_kind(kind: str) -> list[str]:
+    """The `configtrail:` keys a stack of `kind` may set."""
+    return sorted(
+        field.alias
+        for name, field in Settings.model_fields.items()
+        if name != "home_region" and kind in field_kinds(name)
+    )
 
 
 def _not_allowed(what: str, value: Any) -> str:
@@ -353,6 +594,27 @@ def _field_aliases() -> dict[str, str]:
         for name, field in Settings.model_fields.items()
         if name != "home_region"
     }
+
+
+def _is_text(annotation: Any) -> bool:
+    """Whether a field holds text (str, an optional str, or string literals)."""
+    import typing
+
+    if annotation is str or typing.get_origin(annotation) is Literal:
+        return True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType) and (
+        len(args) == 1 and _is_text(args[0])
+    )
+
+
+def _text_keys() -> frozenset[str]:
+    """camelCase keys whose values are text: never JSON-decoded ("012345678901" stays text)."""
+    return frozenset(
+        field.alias or name
+        for name, field in Settings.model_fields.items()
+        if _is_text(field.annotation)
+    )
 
 
 def settings_keys() -> list[str]:
@@ -379,6 +641,7 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
     """
     problems: list[str] = []
     aliases = _field_aliases()
+    text = _text_keys()
     values: dict[str, Any] = {}
     for full_key, raw in config.items():
         namespace, _, key = full_key.rpartition(":")
@@ -391,7 +654,7 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
                 f"allowed keys: {', '.join(sorted(aliases))}"
             )
             continue
-        values[key] = parse_config_value(raw)
+        values[key] = raw if key in text else parse_config_value(raw)
 
     region = config.get("aws:region")
     if region in (None, ""):
@@ -420,12 +683,23 @@ def describe(
         if len(location) > 1:
             key += "[" + "][".join(location[1:]) + "]"
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            problems.append(f"{source}: {key}: missing (required); {_required_hint(top)}")
+            continue
         if top:
             shown = values.get(top, item.get("input"))
             problems.append(f"{source}: {key} = {json.dumps(shown, default=str)}: {message}")
         else:
             problems.append(f"{source}: {message}")
     return problems
+
+
+def _required_hint(alias: str) -> str:
+    """What a required setting is, for the message that says it is missing."""
+    for field in Settings.model_fields.values():
+        if field.alias == alias and field.description:
+            return field.description.split(" Required")[0]
+    return "set it in the stack file"
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """`configtrail policy` and `configtrail policy-check`: the CrossGuard policy pack, offline.
 
-- `policy --env ENV` / `--all`: the pack on the offline plan of each environment — the state
-  after an `up` (build/<env>/stack.json) and a first preview (build/<env>/preview.json) — with
-  that environment's policy config (policies/config/<env>.json). Plans are made if missing.
-- `policy-check FILE [--env ENV]`: the pack on a `pulumi stack export` or `pulumi preview --json`
-  file, e.g. one exported from a real stack.
+- `policy --env STACK` / `--all`: the pack on the offline plan of each stack — the state after an
+  `up` (build/<stack>/stack.json) and a first preview (build/<stack>/preview.json) — with the
+  stack's policy config, derived from its stack file and the estate
+  (build/<stack>/policy-config.json, configtrail.policy.stack_config). Plans are made if missing.
+- `policy-check FILE [--env STACK]`: the pack on a `pulumi stack export` or `pulumi preview
+  --json` file, e.g. one exported from a real stack.
 
 `--engine grpc` (default) runs the pack as the Pulumi engine does, a child process spoken to over
 the Analyzer gRPC protocol; `--engine in-process` sends the same requests to the pack's own
@@ -22,11 +23,14 @@ from pathlib import Path
 
 from rich.console import Console
 
+from configtrail import estate as estate_module
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.estate import ENVIRONMENTS
 from configtrail.policy import report as render
 from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
 from configtrail.policy.inputs import PolicyInputError, load
-from configtrail.policy.runner import DEFAULT_ENGINE, ENGINES, config_path, evaluate
+from configtrail.policy.runner import DEFAULT_ENGINE, ENGINES, evaluate
+from configtrail.settings import SettingsError
 
 FORMATS = ("text", "json", "markdown")
 
@@ -78,7 +82,21 @@ def register(subparsers) -> None:
     )
     check.add_argument("file", type=Path, help="the JSON file to evaluate")
     check.add_argument(
-        "--env", metavar="ENV", help="use policies/config/ENV.json (default: the pack's defaults)"
+        "--env",
+        "--stack",
+        dest="env",
+        metavar="STACK",
+        help="judge against STACK's policy config, derived from its stack file "
+        "(default: the pack's defaults)",
+    )
+    check.add_argument(
+        "--environments-dir",
+        type=Path,
+        default=ENVIRONMENTS,
+        help="directory of stack files (default: environments/)",
+    )
+    check.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="where the derived config is written"
     )
     check.add_argument(
         "--config", type=Path, metavar="FILE", help="policy config file (instead of --env's)"
@@ -87,17 +105,22 @@ def register(subparsers) -> None:
     check.set_defaults(handler=run_check)
 
 
-def _config_for(env: str | None, pack_dir: Path) -> Path | None:
+def _config_for(env: str | None, args: argparse.Namespace) -> Path | None:
+    """The stack's policy config, derived from the estate (written to build/<stack>/)."""
     if env is None:
         return None
-    path = config_path(env, pack_dir / "config")
-    if not path.is_file():
-        available = sorted(p.stem for p in (pack_dir / "config").glob("*.json"))
+    from configtrail.policy import stack_config
+
+    try:
+        estate = estate_module.load(args.environments_dir)
+    except SettingsError as error:
+        raise PolicyInputError("\n".join(error.problems)) from None
+    if env not in estate.stacks:
         raise PolicyInputError(
-            f"{path}: no policy config for environment {env!r} "
-            f"(available: {', '.join(available) or 'none'})"
+            f"{estate_module.shown(estate_module.stack_path(env, args.environments_dir))}: "
+            f"no such stack file (stacks: {', '.join(estate.names()) or 'none'})"
         )
-    return path
+    return stack_config.write(estate[env], estate, args.out)
 
 
 def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
@@ -146,7 +169,7 @@ def run_policy(args: argparse.Namespace) -> int:
     def work() -> int:
         reports = []
         for env in envs:
-            config = _config_for(env, args.pack_dir)
+            config = _config_for(env, args)
             for path in _ensure_plan(env, args):
                 reports.append(
                     evaluate(
@@ -160,7 +183,7 @@ def run_policy(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     def work() -> int:
-        config = args.config or _config_for(args.env, args.pack_dir)
+        config = args.config or _config_for(args.env, args)
         deployment = load(args.file)
         report = evaluate(
             deployment, config, env=args.env, pack_dir=args.pack_dir, engine=args.engine

@@ -9,7 +9,7 @@ import typing
 from pathlib import Path
 
 from configtrail import catalog
-from configtrail.settings import NAMESPACE, Settings, SettingsError
+from configtrail.settings import NAMESPACE, STACK_KINDS, Settings, SettingsError, field_kinds
 
 # Allowed values that live outside the type annotation (validated against catalogs and botocore).
 _ALLOWED = {
@@ -27,7 +27,11 @@ _ALLOWED = {
     "rules": lambda: "packs " + ", ".join(catalog.rule_packs()) + ", or rule identifiers",
     "excludeRules": "rule identifiers from the catalog",
     "tags": "string map; owner, environment, ai-system, data-classification required",
-    "recorderName": "1-256 of letters, digits, `.`, `_`, `-`",
+    "recorderName": "1-256 of letters, digits, `.`, `_`, `-`, or null",
+    "accountId": "12 digits, quoted",
+    "archiveStack": "the name of an `archive` stack file, or null",
+    "organizationId": "`o-` and 10-32 lowercase letters or digits, or null",
+    "ruleParameters": "`IDENTIFIER: {parameter: value}` for selected rules, per the catalog",
     "existingRecorderName": "1-256 of letters, digits, `.`, `_`, `-`",
     "existingDeliveryChannelName": "1-256 of letters, digits, `.`, `_`, `-`",
 }
@@ -45,19 +49,26 @@ def _allowed(alias: str, annotation) -> str:
 
 
 def reference_markdown() -> str:
-    """The settings reference as a Markdown table."""
+    """The settings reference as a Markdown table, with the stack kinds each key applies to."""
     rows = [
-        "| key | default | allowed | what it does |",
-        "|---|---|---|---|",
-        "| `aws:region` | (required) | an AWS region where Config is offered "
-        "| Home region: the archive, keys, topics and global resource types live here. |",
+        "| key | default | kinds | allowed | what it does |",
+        "|---|---|---|---|---|",
+        "| `aws:region` | (required) | all | an AWS region where Config is offered "
+        "| Home region: the archive, keys, topics, aggregator and global resource types live "
+        "here. |",
     ]
     for name, field in Settings.model_fields.items():
         if name == "home_region":
             continue
-        default = field.get_default(call_default_factory=True)
+        default = (
+            "(required)"
+            if field.is_required()
+            else f"`{json.dumps(field.get_default(call_default_factory=True))}`"
+        )
+        kinds = field_kinds(name)
+        shown_kinds = "all" if set(kinds) == set(STACK_KINDS) else ", ".join(kinds)
         rows.append(
-            f"| `{NAMESPACE}:{field.alias}` | `{json.dumps(default)}` "
+            f"| `{NAMESPACE}:{field.alias}` | {default} | {shown_kinds} "
             f"| {_allowed(field.alias, field.annotation)} | {field.description} |"
         )
     return "\n".join(rows) + "\n"
