@@ -18,3 +18,9 @@ def bucket_name(stack: str, kind: str, account_id: str, region: str) -> str:
 def key_alias(stack: str, region: str) -> str:
     """Alias of the stack's ConfigTrail customer key in one region."""
     return f"alias/{resource_prefix(stack)}-{region}"
+
+
+def guard_rule_name(stack: str, control_id: str) -> str:
+    """A custom Guard (CUSTOM_POLICY) Config rule: `configtrail-<stack>-<control id>`. Config rule
+    names are per account and region, so the stack prefix keeps two stacks' rules apart."""
+    return f"{resource_prefix(stack)}-{control_id}"
