@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pulumi_aws as aws
 
 SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
@@ -46,11 +45,18 @@ VARIANTS = (
 def _role(name: str, service: str) -> aws.iam.Role:
     return aws.iam.Role(
         name,
-        assume_role_policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                           "Principal": {"Service": service}}],
-        }),
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": service},
+                    }
+                ],
+            }
+        ),
     )
 
 
@@ -65,14 +71,16 @@ def _bucket(name: str, key: aws.kms.Key, broken: str) -> aws.s3.Bucket:
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,
-        rules=[{
-            "apply_server_side_encryption_by_default": (
-                {"sse_algorithm": "AES256"}
-                if broken == "training-data-bucket-encrypted"
-                else {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
-            ),
-            "bucket_key_enabled": True,
-        }],
+        rules=[
+            {
+                "apply_server_side_encryption_by_default": (
+                    {"sse_algorithm": "AES256"}
+                    if broken == "training-data-bucket-encrypted"
+                    else {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}
+                ),
+                "bucket_key_enabled": True,
+            }
+        ],
     )
     aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access",
@@ -136,18 +144,23 @@ def build(variant: str = "compliant") -> dict:
             "model_data_url": training.bucket.apply(lambda b: f"s3://{b}/models/model.tar.gz"),
         },
         enable_network_isolation=broken != "sagemaker-model-network-isolation",
-        vpc_config=None if broken == "sagemaker-model-in-vpc" else {
-            "subnets": SUBNETS, "security_group_ids": SECURITY_GROUPS,
+        vpc_config=None
+        if broken == "sagemaker-model-in-vpc"
+        else {
+            "subnets": SUBNETS,
+            "security_group_ids": SECURITY_GROUPS,
         },
     )
     aws.sagemaker.EndpointConfiguration(
         "classifier-endpoint",
-        production_variants=[{
-            "variant_name": "primary",
-            "model_name": model.name,
-            "initial_instance_count": 2,
-            "instance_type": "ml.m5.large",
-        }],
+        production_variants=[
+            {
+                "variant_name": "primary",
+                "model_name": model.name,
+                "initial_instance_count": 2,
+                "instance_type": "ml.m5.large",
+            }
+        ],
         kms_key_arn=None if broken == "sagemaker-endpoint-config-kms" else key.arn,
     )
     aws.sagemaker.Domain(
@@ -156,8 +169,10 @@ def build(variant: str = "compliant") -> dict:
         auth_mode="IAM",
         vpc_id=VPC_ID,
         subnet_ids=SUBNETS,
-        default_user_settings={"execution_role": sagemaker_role.arn,
-                               "security_groups": SECURITY_GROUPS},
+        default_user_settings={
+            "execution_role": sagemaker_role.arn,
+            "security_groups": SECURITY_GROUPS,
+        },
         app_network_access_type=(
             "PublicInternetOnly" if broken == "sagemaker-domain-vpc-only" else "VpcOnly"
         ),
@@ -189,7 +204,8 @@ def build(variant: str = "compliant") -> dict:
         name="handbook",
         role_arn=bedrock_role.arn,
         knowledge_base_configuration={
-            "type": "MANAGED", "managed_knowledge_base_configuration": managed,
+            "type": "MANAGED",
+            "managed_knowledge_base_configuration": managed,
         },
     )
     aws.bedrock.AgentDataSource(
@@ -197,7 +213,8 @@ def build(variant: str = "compliant") -> dict:
         name="handbook-documents",
         knowledge_base_id=knowledge_base.id,
         data_source_configuration={
-            "type": "S3", "s3_configuration": {"bucket_arn": training.arn},
+            "type": "S3",
+            "s3_configuration": {"bucket_arn": training.arn},
         },
         server_side_encryption_configuration=(
             None if broken == "bedrock-data-source-customer-key" else {"kms_key_arn": key.arn}
@@ -209,10 +226,14 @@ def build(variant: str = "compliant") -> dict:
         agent_resource_role_arn=bedrock_role.arn,
         foundation_model="anthropic.claude-3-5-sonnet-20240620-v1:0",
         instruction="Answer questions about the employee handbook, citing the documents.",
-        guardrail_configurations=None if broken == "bedrock-agent-guardrail" else [{
-            "guardrail_identifier": guardrail.guardrail_id,
-            "guardrail_version": guardrail_version.version,
-        }],
+        guardrail_configurations=None
+        if broken == "bedrock-agent-guardrail"
+        else [
+            {
+                "guardrail_identifier": guardrail.guardrail_id,
+                "guardrail_version": guardrail_version.version,
+            }
+        ],
     )
     aws.bedrockmodel.InvocationLoggingConfiguration(
         "invocation-logging",

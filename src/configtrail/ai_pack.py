@@ -67,20 +67,26 @@ class WorkloadMocks(AwsLikeMocks):
         short = hashlib.sha256(f"{args.typ}/{args.name}".encode()).hexdigest()[:10]
         arn = f"arn:{PARTITION}:{{}}:{region}:{ACCOUNT_ID}:{{}}"
         if args.typ == "aws:bedrock/guardrail:Guardrail":
-            outputs.update(guardrailId=short, version="DRAFT",
-                           guardrailArn=arn.format("bedrock", f"guardrail/{short}"))
+            outputs.update(
+                guardrailId=short,
+                version="DRAFT",
+                guardrailArn=arn.format("bedrock", f"guardrail/{short}"),
+            )
         elif args.typ == "aws:bedrock/guardrailVersion:GuardrailVersion":
             outputs.update(version="1")
         elif args.typ == "aws:bedrock/agentKnowledgeBase:AgentKnowledgeBase":
             physical = short.upper()
             outputs.update(arn=arn.format("bedrock", f"knowledge-base/{physical}"))
         elif args.typ == "aws:bedrock/agentAgent:AgentAgent":
-            outputs.update(agentId=short.upper(),
-                           agentArn=arn.format("bedrock", f"agent/{short.upper()}"))
+            outputs.update(
+                agentId=short.upper(), agentArn=arn.format("bedrock", f"agent/{short.upper()}")
+            )
         elif args.typ.startswith("aws:sagemaker/"):
             kind = args.typ.rsplit(":", 1)[-1].lower()
-            outputs.update(name=outputs.get("name") or physical,
-                           arn=arn.format("sagemaker", f"{kind}/{physical}"))
+            outputs.update(
+                name=outputs.get("name") or physical,
+                arn=arn.format("sagemaker", f"{kind}/{physical}"),
+            )
         return physical, outputs
 
 
@@ -100,9 +106,7 @@ def plan_variant(variant: str, preview: bool = False) -> dict[str, Any]:
         mocks=WorkloadMocks(home_region=HOME_REGION, preview=preview),
     )
     stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
-    states = [
-        resource_state(r, stack_urn) for r in resources if r.type != "pulumi:pulumi:Stack"
-    ]
+    states = [resource_state(r, stack_urn) for r in resources if r.type != "pulumi:pulumi:Stack"]
     root = {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": outputs}
     ordered = [root, *in_dependency_order(states)]
     if not preview:

@@ -32,9 +32,23 @@ _TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _PULUMI_TYPE = re.compile(r"^aws:[a-zA-Z0-9]+/[a-zA-Z0-9]+:[A-Z][a-zA-Z0-9]+$")
 _LET = re.compile(r"^let\s+([a-z_][a-z0-9_]*)\s*=\s*(.+)$", re.M)
 # Guard 3 added built-in functions; the AWS Config runtime is guard-2.x.x, so rules avoid them.
-GUARD3_FUNCTIONS = ("count(", "json_parse(", "regex_replace(", "substring(", "to_upper(",
-                    "to_lower(", "join(", "url_decode(", "parse_int(", "parse_float(",
-                    "parse_char(", "parse_string(", "parse_boolean(", "now(", "parse_epoch(")
+GUARD3_FUNCTIONS = (
+    "count(",
+    "json_parse(",
+    "regex_replace(",
+    "substring(",
+    "to_upper(",
+    "to_lower(",
+    "join(",
+    "url_decode(",
+    "parse_int(",
+    "parse_float(",
+    "parse_char(",
+    "parse_string(",
+    "parse_boolean(",
+    "now(",
+    "parse_epoch(",
+)
 
 
 class ControlCatalogError(ValueError):
@@ -47,7 +61,7 @@ class ControlCatalogError(ValueError):
 
 @dataclass(frozen=True)
 class Parameter:
-    """A threshold both enforcements share: a `let` of the Guard rule, a key of the policy config."""
+    """A threshold both enforcements share: a Guard `let`, and a key of the policy config."""
 
     name: str
     type: str
@@ -204,16 +218,27 @@ def _requirement(raw: Any, where: str, problems: list[str]) -> Requirement | Non
 def _preventive(raw: Any, where: str, problems: list[str]) -> Preventive | None:
     if raw is None:
         return None
-    allowed = ("resource", "check", "require", "path", "categories", "input_only", "when",
-               "companion", "remediation")
+    allowed = (
+        "resource",
+        "check",
+        "require",
+        "path",
+        "categories",
+        "input_only",
+        "when",
+        "companion",
+        "remediation",
+    )
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be a mapping")
         return None
     _unknown_keys(raw, allowed, where, problems)
     resource = raw.get("resource")
     if not isinstance(resource, str) or not _PULUMI_TYPE.match(resource):
-        problems.append(f"{where}.resource: {resource!r}: must be a pulumi-aws type token "
-                        "(aws:<module>/<name>:<Type>)")
+        problems.append(
+            f"{where}.resource: {resource!r}: must be a pulumi-aws type token "
+            "(aws:<module>/<name>:<Type>)"
+        )
     check = raw.get("check", "require")
     if check not in PREVENTIVE_CHECKS:
         problems.append(f"{where}.check: {check!r} is not one of {', '.join(PREVENTIVE_CHECKS)}")
@@ -235,8 +260,10 @@ def _preventive(raw: Any, where: str, problems: list[str]) -> Preventive | None:
         and _PULUMI_TYPE.match(str(companion.get("type", "")))
         and isinstance(companion.get("link"), str)
     ):
-        problems.append(f"{where}.companion: {companion!r}: needs a pulumi-aws `type` and the "
-                        "`link` input that names the resource")
+        problems.append(
+            f"{where}.companion: {companion!r}: needs a pulumi-aws `type` and the "
+            "`link` input that names the resource"
+        )
         companion = {}
     if not raw.get("remediation"):
         problems.append(f"{where}.remediation: say how to fix a violation")
@@ -272,16 +299,22 @@ def _detective(raw: Any, where: str, problems: list[str]) -> Detective:
                 "(src/configtrail/data/managed_rules.yaml)"
             )
         if raw.get("trigger") not in TRIGGERS:
-            problems.append(f"{where}.trigger: {raw.get('trigger')!r}: one of {', '.join(TRIGGERS)}"
-                            " (as AWS documents the managed rule)")
+            problems.append(
+                f"{where}.trigger: {raw.get('trigger')!r}: one of {', '.join(TRIGGERS)}"
+                " (as AWS documents the managed rule)"
+            )
         parameters = raw.get("parameters") or {}
         if not isinstance(parameters, dict) or not all(
             isinstance(v, str) for v in parameters.values()
         ):
             problems.append(f"{where}.parameters: managed rule input parameters are strings")
             parameters = {}
-        return Detective("managed", identifier=str(identifier), trigger=str(raw.get("trigger")),
-                         parameters=dict(parameters))
+        return Detective(
+            "managed",
+            identifier=str(identifier),
+            trigger=str(raw.get("trigger")),
+            parameters=dict(parameters),
+        )
     if kind == "guard":
         _unknown_keys(raw, ("guard",), where, problems)
         name = raw["guard"]
@@ -300,7 +333,12 @@ def guard_file_exists(name: str) -> bool:
 
 def guard_source(name: str) -> str:
     """The shipped text of a Guard rule file (`data/guard/<name>`)."""
-    return resources.files("configtrail.data").joinpath("guard").joinpath(name).read_text(encoding="utf-8")
+    return (
+        resources.files("configtrail.data")
+        .joinpath("guard")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
 
 
 def parse(document: Any) -> tuple[dict[str, str], tuple[Control, ...]]:
@@ -313,8 +351,18 @@ def parse(document: Any) -> tuple[dict[str, str], tuple[Control, ...]]:
     controls: list[Control] = []
     seen: set[str] = set()
     recordable = catalog.recordable_resource_types()
-    allowed = ("id", "pack", "statement", "severity", "resource_types", "guidance", "parameters",
-               "preventive", "detective", "note")
+    allowed = (
+        "id",
+        "pack",
+        "statement",
+        "severity",
+        "resource_types",
+        "guidance",
+        "parameters",
+        "preventive",
+        "detective",
+        "note",
+    )
     for index, raw in enumerate(document.get("controls") or []):
         if not isinstance(raw, dict):
             problems.append(f"{CATALOG_FILE}: controls[#{index}]: must be a mapping")
@@ -328,14 +376,17 @@ def parse(document: Any) -> tuple[dict[str, str], tuple[Control, ...]]:
             problems.append(f"{_where(index, cid, 'id')}: {cid!r} appears twice")
         seen.add(cid)
         if raw.get("pack") not in packs:
-            problems.append(f"{_where(index, cid, 'pack')}: {raw.get('pack')!r}; allowed: "
-                            f"{', '.join(packs)}")
+            problems.append(
+                f"{_where(index, cid, 'pack')}: {raw.get('pack')!r}; allowed: {', '.join(packs)}"
+            )
         statement = raw.get("statement")
         if not isinstance(statement, str) or not statement.endswith("."):
             problems.append(f"{_where(index, cid, 'statement')}: one sentence, ending in '.'")
         if raw.get("severity") not in SEVERITIES:
-            problems.append(f"{_where(index, cid, 'severity')}: {raw.get('severity')!r}; allowed: "
-                            f"{', '.join(SEVERITIES)}")
+            problems.append(
+                f"{_where(index, cid, 'severity')}: {raw.get('severity')!r}; allowed: "
+                f"{', '.join(SEVERITIES)}"
+            )
         types = raw.get("resource_types")
         if not isinstance(types, list):
             problems.append(f"{_where(index, cid, 'resource_types')}: must be a list")
@@ -387,11 +438,15 @@ def _guard_problems(cid: str, name: str, parameters: dict[str, Parameter]) -> li
     lets = dict(_LET.findall(text))
     for parameter in parameters.values():
         if parameter.name not in lets:
-            problems.append(f"{where}: control {cid} parameter {parameter.name!r} has no "
-                            f"`let {parameter.name} = ...` line to render")
+            problems.append(
+                f"{where}: control {cid} parameter {parameter.name!r} has no "
+                f"`let {parameter.name} = ...` line to render"
+            )
         elif json.loads(lets[parameter.name]) != parameter.default:
-            problems.append(f"{where}: `let {parameter.name}` is {lets[parameter.name]} but the "
-                            f"catalog default is {json.dumps(parameter.default)}")
+            problems.append(
+                f"{where}: `let {parameter.name}` is {lets[parameter.name]} but the "
+                f"catalog default is {json.dumps(parameter.default)}"
+            )
     used = [f for f in GUARD3_FUNCTIONS if f in text]
     if used:
         problems.append(f"{where}: uses Guard 3 functions {used}; AWS Config runs guard-2.x.x")
@@ -443,8 +498,9 @@ def select(names: list[str], exclude: list[str] = (), source: str = "selection")
             )
     for name in exclude:
         if name not in known:
-            problems.append(f"{source}: exclude {name!r} is not an AI control id; allowed: "
-                            f"{', '.join(known)}")
+            problems.append(
+                f"{source}: exclude {name!r} is not an AI control id; allowed: {', '.join(known)}"
+            )
         chosen.discard(name)
     if problems:
         raise ControlCatalogError(problems)
@@ -460,8 +516,10 @@ def resolved_parameters(
     for name, value in (overrides or {}).items():
         parameter = control.parameters.get(name)
         if parameter is None:
-            problems.append(f"{source}: {control.id}.{name}: unknown parameter; allowed: "
-                            f"{', '.join(control.parameters) or 'none'}")
+            problems.append(
+                f"{source}: {control.id}.{name}: unknown parameter; allowed: "
+                f"{', '.join(control.parameters) or 'none'}"
+            )
             continue
         error = parameter_problem(parameter.type, value)
         if error:

@@ -26,7 +26,9 @@ def cloudformation_schema(resource_type: str) -> dict:
     """The CloudFormation resource schema of `resource_type` as cfn-lint ships it (us-east-1)."""
     base = resources.files("cfnlint.data.schemas")
     index = json.loads(base.joinpath("providers").joinpath("us-east-1.json").read_text())
-    return json.loads(base.joinpath("resources").joinpath(f"{index[resource_type]}.json").read_text())
+    return json.loads(
+        base.joinpath("resources").joinpath(f"{index[resource_type]}.json").read_text()
+    )
 
 
 def assert_real_configuration(item: dict) -> None:
@@ -37,8 +39,9 @@ def assert_real_configuration(item: dict) -> None:
     jsonschema.Draft7Validator(schema).validate(item["configuration"])
 
 
-def item(resource_type: str, name: str, configuration: dict, tags: dict | None = None,
-         status: str = "OK") -> dict[str, Any]:
+def item(
+    resource_type: str, name: str, configuration: dict, tags: dict | None = None, status: str = "OK"
+) -> dict[str, Any]:
     """One configuration item, as Config delivers it."""
     service = resource_type.split("::")[1].lower()
     kind = resource_type.split("::")[2].lower()
@@ -92,8 +95,12 @@ def guardrail(**changes: Any) -> dict:
         },
     }
     configuration.update(changes)
-    return item("AWS::Bedrock::Guardrail", "assistant-guardrail", configuration,
-                tags={"ai-grounding-check": "required", "owner": "ml-platform"})
+    return item(
+        "AWS::Bedrock::Guardrail",
+        "assistant-guardrail",
+        configuration,
+        tags={"ai-grounding-check": "required", "owner": "ml-platform"},
+    )
 
 
 def with_filter(ci: dict, category: str, **fields: Any) -> dict:
@@ -118,7 +125,8 @@ def knowledge_base(kb_type: str = "MANAGED", key: str | None = KEY_ARN) -> dict:
         if key is not None:
             managed["ServerSideEncryptionConfiguration"] = {"KmsKeyArn": key}
         configuration["KnowledgeBaseConfiguration"] = {
-            "Type": "MANAGED", "ManagedKnowledgeBaseConfiguration": managed,
+            "Type": "MANAGED",
+            "ManagedKnowledgeBaseConfiguration": managed,
         }
     else:
         configuration["KnowledgeBaseConfiguration"] = {

@@ -28,16 +28,23 @@ def verdict(control_id: str, ci: dict, overrides: dict | None = None) -> tuple[s
 
 
 def test_every_guard_control_is_tested_here():
-    tested = {"bedrock-guardrail-content-filters", "bedrock-guardrail-contextual-grounding",
-              "bedrock-guardrail-customer-key", "bedrock-knowledge-base-customer-key"}
+    tested = {
+        "bedrock-guardrail-content-filters",
+        "bedrock-guardrail-contextual-grounding",
+        "bedrock-guardrail-customer-key",
+        "bedrock-knowledge-base-customer-key",
+    }
     assert {c.id for c in GUARD_CONTROLS} == tested
 
 
 @pytest.mark.parametrize("control", GUARD_CONTROLS, ids=lambda c: c.id)
 def test_rendered_rule_fits_config_and_guard_2(control):
     limit = (
-        botocore.session.get_session().get_service_model("config")
-        .shape_for("CustomPolicyDetails").members["PolicyText"].metadata["max"]
+        botocore.session.get_session()
+        .get_service_model("config")
+        .shape_for("CustomPolicyDetails")
+        .members["PolicyText"]
+        .metadata["max"]
     )
     text = controls.guard_policy_text(control)
     assert 0 < len(text) <= limit
@@ -88,13 +95,20 @@ def test_content_filters_missing_category_fails(category):
 )
 def test_content_filters_weak_filter_fails(fields, why):
     assert verdict(CONTENT, items.with_filter(items.guardrail(), "VIOLENCE", **fields)) == (
-        "FAIL", {"bedrock_guardrail_filter_violence"}
+        "FAIL",
+        {"bedrock_guardrail_filter_violence"},
     ), why
 
 
 def test_content_filters_explicit_block_and_enabled_pass():
-    ci = items.with_filter(items.guardrail(), "HATE", InputAction="BLOCK", OutputAction="BLOCK",
-                           InputEnabled=True, OutputEnabled=True)
+    ci = items.with_filter(
+        items.guardrail(),
+        "HATE",
+        InputAction="BLOCK",
+        OutputAction="BLOCK",
+        InputEnabled=True,
+        OutputEnabled=True,
+    )
     assert verdict(CONTENT, ci) == ("PASS", set())
 
 
@@ -173,18 +187,17 @@ def test_guardrail_customer_key():
     ci = items.guardrail()
     del ci["configuration"]["KmsKeyArn"]
     assert verdict(control, ci) == ("FAIL", {"bedrock_guardrail_customer_key"})
-    ci = items.guardrail(KmsKeyArn="")
-    status, failed = cfn_guard_rs.run_checks(  # "" breaks the schema's pattern: engine only
-        ci, controls.guard_policy_text(controls.by_id()[control])
-    ).status, None
-    assert status == "FAIL"
+    ci = items.guardrail(KmsKeyArn="")  # breaks the schema's pattern: engine only
+    text = controls.guard_policy_text(controls.by_id()[control])
+    assert cfn_guard_rs.run_checks(ci, text).status == "FAIL"
 
 
 def test_managed_knowledge_base_customer_key():
     control = "bedrock-knowledge-base-customer-key"
     assert verdict(control, items.knowledge_base()) == ("PASS", set())
     assert verdict(control, items.knowledge_base(key=None)) == (
-        "FAIL", {"bedrock_knowledge_base_customer_key"}
+        "FAIL",
+        {"bedrock_knowledge_base_customer_key"},
     )
     # A VECTOR knowledge base has no key of its own: not applicable, not compliant-by-accident.
     assert verdict(control, items.knowledge_base("VECTOR"))[0] == "SKIP"

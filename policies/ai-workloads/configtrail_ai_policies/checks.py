@@ -14,11 +14,11 @@ from typing import Any
 from configtrail_ai_policies.catalog import PolicySpec, Requirement
 
 STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
-_MISSING = object()
+MISSING = object()
 
 
 def values_at(props: Any, path: str) -> list[Any]:
-    """The values at `path`: one (or _MISSING) for a plain path; one per item under `[*]`
+    """The values at `path`: one (or MISSING) for a plain path; one per item under `[*]`
     (none when the list is absent or empty)."""
     current = [props]
     for part in path.split("."):
@@ -26,9 +26,9 @@ def values_at(props: Any, path: str) -> list[Any]:
         key = part.removesuffix("[*]")
         nxt = []
         for value in current:
-            item = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
+            item = value.get(key, MISSING) if isinstance(value, Mapping) else MISSING
             if item is None:
-                item = _MISSING
+                item = MISSING
             if star:
                 if isinstance(item, Sequence) and not isinstance(item, str):
                     nxt.extend(item)
@@ -39,7 +39,7 @@ def values_at(props: Any, path: str) -> list[Any]:
 
 
 def _present(value: Any) -> bool:
-    if value is _MISSING or value is None:
+    if value is MISSING or value is None:
         return False
     if isinstance(value, str | Sequence | Mapping):
         return len(value) > 0
@@ -52,15 +52,15 @@ def requirement_problem(props: Any, requirement: Requirement) -> str:
     if "[*]" in requirement.path and not values:
         return f"{requirement.path.split('[*]')[0]} is not set"
     for value in values:
-        if value is _MISSING and requirement.has_absent:
+        if value is MISSING and requirement.has_absent:
             value = requirement.absent
-        shown = "not set" if value is _MISSING else f"{value!r}"
+        shown = "not set" if value is MISSING else f"{value!r}"
         if requirement.op == "equals" and value != requirement.value:
             return f"{requirement.path} is {shown}; must be {requirement.value!r}"
         if requirement.op == "in" and value not in requirement.value:
             return f"{requirement.path} is {shown}; must be one of {list(requirement.value)}"
         if requirement.op == "present" and not _present(value):
-            return f"{requirement.path} is {shown if value is not _MISSING else 'not set'}"
+            return f"{requirement.path} is {shown if value is not MISSING else 'not set'}"
         if requirement.op == "any_present" and not any(
             _present(v) for sub in requirement.value for v in values_at(value, sub)
         ):
@@ -82,8 +82,9 @@ def content_filter_problems(props: Any, spec: PolicySpec, allowed: list[str]) ->
             for direction in directions:
                 strength = f.get(f"{direction}Strength")
                 if strength not in allowed:
-                    problems.append(f"{category} {direction} strength {strength!r} is below "
-                                    f"{allowed}")
+                    problems.append(
+                        f"{category} {direction} strength {strength!r} is below {allowed}"
+                    )
                 if f.get(f"{direction}Enabled") is False:
                     problems.append(f"{category} filter is switched off for {direction}")
                 if f.get(f"{direction}Action") == "NONE":
@@ -100,8 +101,10 @@ def grounding_problems(props: Any, spec: PolicySpec, config: Mapping[str, Any]) 
         return []
     filters = [f for f in values_at(props, spec.path + "[*]") if isinstance(f, Mapping)]
     problems = []
-    for kind, minimum in (("GROUNDING", config["minimum_grounding_threshold"]),
-                          ("RELEVANCE", config["minimum_relevance_threshold"])):
+    for kind, minimum in (
+        ("GROUNDING", config["minimum_grounding_threshold"]),
+        ("RELEVANCE", config["minimum_relevance_threshold"]),
+    ):
         thresholds = [f.get("threshold") for f in filters if f.get("type") == kind]
         if not thresholds:
             problems.append(f"tagged {key}={wanted} but has no {kind} filter")

@@ -41,8 +41,13 @@ PACK_DESCRIPTION = (
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
 _SCHEMAS: dict[str, Callable[[Any], dict]] = {
-    "strengths": lambda d: {"type": "array", "items": {"enum": list(checks.STRENGTHS[1:])},
-                            "minItems": 1, "uniqueItems": True, "default": d},
+    "strengths": lambda d: {
+        "type": "array",
+        "items": {"enum": list(checks.STRENGTHS[1:])},
+        "minItems": 1,
+        "uniqueItems": True,
+        "default": d,
+    },
     "threshold": lambda d: {"type": "number", "minimum": 0, "maximum": 0.99, "default": d},
     "string": lambda d: {"type": "string", "minLength": 1, "maxLength": 128, "default": d},
 }

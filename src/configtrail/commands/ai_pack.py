@@ -24,14 +24,26 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ai-pack", help="the AI workload pack on the example AI workload stack's variants"
     )
-    parser.add_argument("--variant", action="append", metavar="NAME",
-                        help="only this variant (repeatable; default: all)")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs the pack (default: this one)")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="also write each variant's stack.json and preview.json under DIR")
-    parser.add_argument("--summary", type=Path, metavar="FILE",
-                        help="write the Markdown summary to FILE")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME",
+        help="only this variant (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that runs the pack (default: this one)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="also write each variant's stack.json and preview.json under DIR",
+    )
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE", help="write the Markdown summary to FILE"
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the totals")
     parser.set_defaults(handler=run)
 
@@ -41,13 +53,14 @@ def run(args: argparse.Namespace) -> int:
     # The pack runs with its own directory as working directory: make a path absolute first.
     python = str(Path(args.python).absolute()) if "/" in args.python else args.python
     if "/" in python and not Path(python).is_file():
-        err.print(f"ai-pack: --python {args.python}: no such interpreter "
-                  "(make ai-pack-venv creates the pack's own)", markup=False)
+        err.print(
+            f"ai-pack: --python {args.python}: no such interpreter "
+            "(make ai-pack-venv creates the pack's own)",
+            markup=False,
+        )
         return 2
     try:
-        verdicts, seconds = ai_pack.timed_check(
-            names=args.variant, python=python, out_dir=args.out
-        )
+        verdicts, seconds = ai_pack.timed_check(names=args.variant, python=python, out_dir=args.out)
     except ValueError as error:
         err.print(f"ai-pack: {error}", markup=False)
         return 2
@@ -64,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary, end="")
     for v in failed:
-        err.print(f"UNEXPECTED {v.variant} ({v.kind}): expected {v.expected or 'no block'}, "
-                  f"blocked by {v.blocking or 'nothing'}", markup=False)
+        err.print(
+            f"UNEXPECTED {v.variant} ({v.kind}): expected {v.expected or 'no block'}, "
+            f"blocked by {v.blocking or 'nothing'}",
+            markup=False,
+        )
     return 1 if failed else 0

@@ -66,7 +66,9 @@ def table_markdown() -> str:
 def register(subparsers) -> None:
     parser = subparsers.add_parser("controls", help="print the AI control table")
     parser.add_argument(
-        "--update", type=Path, metavar="FILE",
+        "--update",
+        type=Path,
+        metavar="FILE",
         help="rewrite the table between the ai-controls markers of FILE",
     )
     parser.set_defaults(handler=run)

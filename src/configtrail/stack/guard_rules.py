@@ -24,8 +24,10 @@ from configtrail.stack.base import child
 
 POLICY_RUNTIME = "guard-2.x.x"
 # The notifications a change-triggered custom policy rule listens to (botocore's MessageType).
-MESSAGE_TYPES = ("ConfigurationItemChangeNotification",
-                 "OversizedConfigurationItemChangeNotification")
+MESSAGE_TYPES = (
+    "ConfigurationItemChangeNotification",
+    "OversizedConfigurationItemChangeNotification",
+)
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,7 @@ def select(
 class GuardRules(pulumi.ComponentResource):
     """Exposes `names`: the Config rule names created in this region."""
 
-    def __init__(
-        self, name: str, args: GuardRulesArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: GuardRulesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("configtrail:rules:GuardRules", name, None, opts)
         self.names: list[str] = []
         for control in guard_controls(args.controls):
