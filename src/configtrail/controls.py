@@ -546,3 +546,33 @@ def guard_policy_text(control: Control, overrides: dict[str, Any] | None = None)
     text = _LET.sub(render, guard_source(control.detective.guard_file))
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     return "\n".join(lines).strip() + "\n"
+
+
+def managed_identifiers(selected: list[Control]) -> list[str]:
+    """The AWS-managed rule identifiers the selected controls rely on after a change (for the
+    stack's managed-rule selection, `configtrail:rules`), in catalog order, each once."""
+    return list(
+        dict.fromkeys(c.detective.identifier for c in selected if c.detective.kind == "managed")
+    )
+
+
+def parameter_problems(
+    selected: list[Control], parameters: dict[str, dict[str, Any]], source: str
+) -> list[str]:
+    """One line per bad parameter override (unknown control, control not selected, unknown
+    parameter, bad value), for a settings validator to report with the stack file's name."""
+    chosen = {c.id: c for c in selected}
+    problems = []
+    for control_id, values in parameters.items():
+        if control_id not in chosen:
+            known = ", ".join(c.id for c in selected if c.parameters) or "none"
+            problems.append(
+                f"{source}: {control_id!r} is not a selected control with "
+                f"parameters; allowed: {known}"
+            )
+            continue
+        try:
+            resolved_parameters(chosen[control_id], values, source)
+        except ControlCatalogError as error:
+            problems += error.problems
+    return problems

@@ -241,3 +241,28 @@ def test_readme_table_is_the_generated_one():
     )
     for control in controls.controls():
         assert f"**{control.id}**" in readme
+
+
+def test_managed_identifiers_of_a_selection():
+    selected = controls.select(["data-stores", "bedrock"])
+    assert controls.managed_identifiers(selected) == [
+        "S3_BUCKET_VERSIONING_ENABLED",
+        "S3_DEFAULT_ENCRYPTION_KMS",
+        "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
+    ]
+
+
+def test_parameter_problems_name_the_stack_file():
+    source = "environments/Pulumi.ml-dev.yaml: configtrail:aiControlParameters"
+    selected = controls.select(["bedrock"])
+    assert controls.parameter_problems(selected, {}, source) == []
+    problems = controls.parameter_problems(
+        selected,
+        {"sagemaker-notebook-kms": {}, "bedrock-guardrail-content-filters": {"allowed": 1}},
+        source,
+    )
+    assert problems[0].startswith(f"{source}: 'sagemaker-notebook-kms' is not a selected control")
+    assert problems[1] == (
+        f"{source}: bedrock-guardrail-content-filters.allowed: unknown "
+        "parameter; allowed: allowed_strengths"
+    )
