@@ -113,6 +113,29 @@ check: check-policy
 bench-policy: venv
 	$(BIN)/python benchmarks/policy_pack.py
 
+# --- AI workload pack (policies/ai-workloads/): teams attach it to their own AI stacks ------------
+# It runs in its own virtualenv made from its requirements.txt alone, as the Pulumi CLI makes it
+# for a published or local pack (runtime.options.virtualenv: venv), so the gate also proves that
+# the pack installs without this repository.
+AI_PACK_DIR := policies/ai-workloads
+AI_PACK_VENV := $(AI_PACK_DIR)/venv
+AI_PACK_INSTALLED := $(AI_PACK_VENV)/.installed
+.PHONY: ai-pack-venv check-ai-pack
+
+## ai-pack-venv: the AI workload pack's own virtualenv (policies/ai-workloads/venv) from its requirements.txt
+ai-pack-venv: $(AI_PACK_INSTALLED)
+
+$(AI_PACK_INSTALLED): $(AI_PACK_DIR)/requirements.txt
+	$(PYTHON) -m venv $(AI_PACK_VENV)
+	$(AI_PACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(AI_PACK_DIR)/requirements.txt
+	touch $@
+
+## check-ai-pack: the AI pack on every variant of examples/ai-workload (compliant passes, each broken one blocked)
+check-ai-pack: venv ai-pack-venv
+	$(BIN)/configtrail ai-pack --python $(AI_PACK_VENV)/bin/python --out build/ai-workload \
+	  --summary build/summary/ai-pack.md --quiet
+check: check-ai-pack
+
 ## lint: every pre-commit hook over every file (ruff, yamllint, hygiene, schemas, zizmor, secrets, checkov)
 lint: venv checkov-venv
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
@@ -130,7 +153,7 @@ test: venv
 
 ## clean: remove build output and the virtual environment
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) $(AI_PACK_VENV)
 
 # --- the real deploy path: needs the Pulumi CLI, a backend login and AWS credentials -----------
 # The workflows call these same targets (.github/workflows/pulumi.yml), so a run at a terminal is

@@ -23,6 +23,8 @@ Register = Callable[[argparse._SubParsersAction], None]
 COMMAND_MODULES = {
     "plan": "plan",
     "settings": "settings_doc",
+    "controls": "controls_doc",
+    "ai-pack": "ai_pack",
     "policy": "policy",
     "policy-check": "policy",
     "checkov": "checkov",

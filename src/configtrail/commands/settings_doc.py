@@ -88,18 +88,24 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+def rewrite_between(path: Path, start: str, end: str, body: str) -> None:
+    """Replace what lies between the `start` and `end` markers of `path` with `body` (shared by
+    every generated README section); SettingsError when the file or a marker is missing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError([f"{path}: cannot read: {error.strerror}"]) from None
+    before, found_start, rest = text.partition(start)
+    _, found_end, after = rest.partition(end)
+    if not (found_start and found_end):
+        raise SettingsError([f"{path}: markers {start.strip()} ... {end} not found"])
+    path.write_text(before + start + body + end + after, encoding="utf-8")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.update is None:
         print(reference_markdown(), end="")
         return 0
-    try:
-        text = args.update.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SettingsError([f"{args.update}: cannot read: {error.strerror}"]) from None
-    before, found_start, rest = text.partition(START)
-    _, found_end, after = rest.partition(END)
-    if not (found_start and found_end):
-        raise SettingsError([f"{args.update}: markers {START.strip()} ... {END} not found"])
-    args.update.write_text(before + START + reference_markdown() + END + after, encoding="utf-8")
+    rewrite_between(args.update, START, END, reference_markdown())
     print(f"updated the settings reference in {args.update}")
     return 0

@@ -81,14 +81,17 @@ def register(
     home_region: str,
     account_id: str = DEFAULT_ACCOUNT_ID,
     preview: bool,
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> tuple[list[CapturedResource], dict[str, Any]]:
     """Run `build` (which registers resources and returns the stack outputs) against the mocks.
 
     Shared by every Pulumi project in the repository (the stack and the bootstrap project), so
     their offline plans go through the same mock runtime and capture. Uses the SDK's public test
-    entry point (`pulumi.runtime.test`), which waits for every registration to finish.
+    entry point (`pulumi.runtime.test`), which waits for every registration to finish. `mocks`
+    replaces the AWS-like mocks (e.g. a subclass that also answers for the example AI
+    workload's types).
     """
-    mocks = AwsLikeMocks(home_region=home_region, account_id=account_id, preview=preview)
+    mocks = mocks or AwsLikeMocks(home_region=home_region, account_id=account_id, preview=preview)
     monitor = CapturingMonitor(mocks)
     # The engine hands structured config values to the program as JSON text.
     set_all_config({key: v if isinstance(v, str) else json.dumps(v) for key, v in config.items()})
