@@ -178,6 +178,29 @@ class Settings(BaseModel):
         "against the parameters the catalog says the rule accepts.",
         json_schema_extra=_for(*RECORDING_KINDS),
     )
+    ai_controls: list[str] = Field(
+        default_factory=list,
+        description="AI controls (packs sagemaker, bedrock, data-stores, or control ids from "
+        "src/configtrail/data/ai_controls.yaml) enforced after a change: their custom Guard "
+        "rules, and the managed rules they rely on, join `rules`.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    exclude_ai_controls: list[str] = Field(
+        default_factory=list,
+        description="AI control ids to leave out of the selected packs.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    ai_control_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-control thresholds, `control-id: {parameter: value}` (e.g. the "
+        "content-filter strengths a guardrail must keep), checked against the catalog.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    guard_debug_logs: bool = Field(
+        False,
+        description="Deliver the Guard rules' debug logs to CloudWatch Logs.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
     existing_recorder: Literal["create", "adopt", "skip"] = Field(
         "create",
         description="`adopt` imports an existing recorder and channel (by name); `skip` leaves "
@@ -438,6 +461,23 @@ class Settings(BaseModel):
                 )
         return values
 
+    @model_validator(mode="after")
+    def _known_ai_controls(self) -> Settings:
+        from configtrail import controls
+
+        try:
+            selected = controls.select(
+                self.ai_controls, self.exclude_ai_controls, f"{NAMESPACE}:aiControls"
+            )
+        except controls.ControlCatalogError as error:
+            raise ValueError("; ".join(error.problems)) from None
+        problems = controls.parameter_problems(
+            selected, self.ai_control_parameters, f"{NAMESPACE}:aiControlParameters"
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
@@ -549,9 +589,18 @@ class Settings(BaseModel):
     def protect_archive(self) -> bool:
         return self.archive_protect
 
+    def selected_ai_controls(self) -> list:
+        """The AI controls chosen by `aiControls` minus `excludeAiControls` (catalog order)."""
+        from configtrail import controls
+
+        return controls.select(self.ai_controls, self.exclude_ai_controls)
+
     def selected_rules(self) -> list[catalog.ManagedRule]:
-        """Catalog rules chosen by `rules` (packs or identifiers) minus `excludeRules`."""
-        chosen = set(self.rules)
+        """Catalog rules chosen by `rules` (packs or identifiers) and by the selected AI controls
+        that rely on a managed rule, minus `excludeRules`."""
+        from configtrail import controls
+
+        chosen = set(self.rules) | set(controls.managed_identifiers(self.selected_ai_controls()))
         excluded = set(self.exclude_rules)
         return [
             rule
