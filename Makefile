@@ -1,5 +1,5 @@
 # ConfigTrail: every CI step is a target here, so anything CI does can be run by hand.
-# `make help` lists the targets. Variables can be overridden: `make plan ENV=prod`.
+# `make help` lists the targets. Variables can be overridden: `make plan ENV=ml-prod`.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -8,12 +8,14 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-ENV ?= dev
-# Fully qualified stack name for the Pulumi CLI (e.g. my-org/configtrail/prod); default: ENV.
+# A stack of the estate (environments/Pulumi.<ENV>.yaml).
+ENV ?= trial
+# Fully qualified stack name for the Pulumi CLI (e.g. my-org/configtrail/ml-prod); default: ENV.
 STACK ?= $(ENV)
 PULUMI ?= pulumi
 POLICY_PACK := ../policies
-POLICY_CONFIG = ../policies/config/$(ENV).json
+# Derived from the stack file by `configtrail policy-config` (never kept by hand).
+POLICY_CONFIG = ../build/$(ENV)/policy-config.json
 MESSAGE ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
@@ -167,6 +169,8 @@ ENVIRONMENTS := $(sort $(patsubst environments/Pulumi.%.yaml,%,$(wildcard enviro
 require-env = $(if $(and $(filter 1,$(words $(ENV))),$(filter $(ENV),$(ENVIRONMENTS))),,$(error \
   ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; environments: $(ENVIRONMENTS)))
 PULUMI_IN_INFRA = cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI)
+# Every preview, up and drift check first derives ENV's policy config from its stack file.
+POLICY_CONFIG_FILE = $(BIN)/configtrail policy-config --env $(ENV) >/dev/null
 POLICY_ARGS = --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG)
 DRIFT_DIR ?= build/drift
 SUMMARY_DIR ?= build/summary
@@ -174,16 +178,19 @@ SUMMARY_DIR ?= build/summary
 ## preview: pulumi preview of STACK with the policy pack (real cloud)
 preview: venv
 	$(require-env)
+	$(POLICY_CONFIG_FILE)
 	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --diff $(POLICY_ARGS) --message "$$MESSAGE"
 
 ## up: pulumi up of STACK with the policy pack (real cloud)
 up: venv
 	$(require-env)
+	$(POLICY_CONFIG_FILE)
 	$(PULUMI_IN_INFRA) up --stack "$$STACK" --yes --diff $(POLICY_ARGS) --message "$$MESSAGE"
 
 ## converged: preview of STACK that fails unless nothing would change (CI runs it after each up)
 converged: venv
 	$(require-env)
+	$(POLICY_CONFIG_FILE)
 	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --expect-no-changes --diff $(POLICY_ARGS) \
 	  --message "converged after: $$MESSAGE"
 
@@ -203,6 +210,7 @@ destroy: venv
 drift: venv
 	$(require-env)
 	@mkdir -p $(DRIFT_DIR)
+	$(POLICY_CONFIG_FILE)
 	set +e; ( $(PULUMI_IN_INFRA) preview --stack "$$STACK" --refresh --expect-no-changes --diff \
 	  --color never $(POLICY_ARGS) --message "drift check: $$MESSAGE" ) 2>&1 | tee $(DRIFT_DIR)/$(ENV).log; \
 	status=$${PIPESTATUS[0]}; set -e; \

@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         secrets = list(args.files)
     else:
         workflows, secrets = checkov.workflow_files(), checkov.secret_scan_files()
-    accepted = checkov.load_accepted(args.accepted)
+    from configtrail import estate
+
+    accepted = checkov.load_accepted(args.accepted, estate.load(args.environments_dir))
     skips = checkov.skipped_checks(args.config)
     result = checkov.run(
         plans,

@@ -104,6 +104,15 @@ def register(subparsers) -> None:
     _common(check)
     check.set_defaults(handler=run_check)
 
+    derive = subparsers.add_parser(
+        "policy-config",
+        help="write the policy config of stacks, derived from their stack files "
+        "(build/<stack>/policy-config.json; pulumi preview/up take it as --policy-pack-config)",
+    )
+    add_env_arguments(derive)
+    derive.add_argument("--out", type=Path, default=DEFAULT_OUT, help="build directory (build/)")
+    derive.set_defaults(handler=run_policy_config)
+
 
 def _config_for(env: str | None, args: argparse.Namespace) -> Path | None:
     """The stack's policy config, derived from the estate (written to build/<stack>/)."""
@@ -191,3 +200,14 @@ def run_check(args: argparse.Namespace) -> int:
         return _emit([report], args)
 
     return _guarded(work)
+
+
+def run_policy_config(args: argparse.Namespace) -> int:
+    """Write each chosen stack's derived policy config; print its path."""
+    from configtrail.policy import stack_config
+
+    envs = selected_envs(args)
+    estate = estate_module.load(args.environments_dir)
+    for env in envs:
+        print(stack_config.write(estate[env], estate, args.out))
+    return 0
