@@ -18,10 +18,10 @@ from configtrail.settings import Settings
 from configtrail.stack import names, scope
 from configtrail.stack.archive import ConfigKey
 from configtrail.stack.base import Account
+from configtrail.stack.guard_rules import GuardRules, GuardRulesArgs, guard_controls
 from configtrail.stack.notifications import NotificationTopic, NotificationTopicArgs
 from configtrail.stack.recorder import RegionalRecorder, RegionalRecorderArgs
 from configtrail.stack.role import RecorderRole, RecorderRoleArgs
-from configtrail.stack.guard_rules import GuardRules, GuardRulesArgs, guard_controls
 from configtrail.stack.rules import ManagedRules, ManagedRulesArgs
 
 
