@@ -650,3 +650,13 @@ def test_members_deploy_the_guard_rules_of_their_ai_controls_in_every_region(pla
         assert statuses[rule.inputs["region"]].urn in rule.dependencies
         assert rule.inputs["name"].startswith(f"configtrail-{env}-")
     assert {r.inputs["name"] for r in custom} == {names.rule_name(env, c.id) for c in expected}
+
+
+@pytest.mark.parametrize("env", RECORDERS)
+def test_singletons_are_replaced_delete_first(plan_of, env):
+    """A renamed recorder or channel is a replacement; creating the new one first would fail
+    (one of each per account and region), so they are deleted first."""
+    plan = plan_of(env, False)
+    for resource in plan.by_type(RECORDER) + plan.by_type(CHANNEL):
+        assert resource.delete_before_replace, resource.name
+    assert not any(r.delete_before_replace for r in plan.by_type(BUCKET)), "history never"
