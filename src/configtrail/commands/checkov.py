@@ -101,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
     if summary is None and not args.files and not args.only:
         summary = args.build / "summary" / "checkov.md"
     if summary is not None:
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        summary.write_text(checkov.summary_markdown(result, skips))
+        from configtrail import files
+
+        files.write_text(summary, checkov.summary_markdown(result, skips))
 
     for finding in result.open:
         console.print(

@@ -179,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
             shown = preview if args.preview else normal
             print(shown.text + f"wrote {files}\n", flush=True)
         summary.append(normal.summary_row)
-    summary_file = args.out / "summary" / "plan.md"
-    summary_file.parent.mkdir(parents=True, exist_ok=True)
-    summary_file.write_text("\n".join(summary) + "\n")
+    from configtrail import files
+
+    files.write_text(args.out / "summary" / "plan.md", "\n".join(summary) + "\n")
     return 0
 
 

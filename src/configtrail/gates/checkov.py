@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from configtrail.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -91,10 +89,9 @@ def load_accepted(path: Path = ACCEPTED, estate: Estate | None = None) -> list[A
     """
     if not path.exists():
         return []
-    try:
-        raw = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{shown(path)}: not valid YAML: {error}"]) from None
+    from configtrail import files
+
+    raw = files.read_yaml(path) or []
     if not isinstance(raw, list):
         raise SettingsError([f"{shown(path)}: expected a list of {{check, where, reason}} entries"])
     accepted, problems = [], []
@@ -186,10 +183,9 @@ def skipped_checks(path: Path = CONFIG) -> dict[str, str]:
     A skip without a reason of MIN_REASON_WORDS words is a SettingsError."""
     if not path.exists():
         raise SettingsError([f"{shown(path)}: missing (checkov would silently run without it)"])
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{shown(path)}: not valid YAML: {error}"]) from None
+    from configtrail import files
+
+    config = files.read_yaml(path) or {}
     listed = config.get("skip-check") or []
     reasons: dict[str, str] = {}
     for line in path.read_text().splitlines():
