@@ -20,6 +20,16 @@ MESSAGE ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
 
+# Variables a person may set on the command line: those with a default here (`X ?= ...`) and the
+# ones recipes read from the environment. Anything else is refused before anything runs:
+# `make plan ENVIRONMENT=ml-prod` would otherwise quietly plan the default stack.
+KNOWN_VARIABLES := $(sort $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) \
+  COMMAND CONFIRM AUDIT_SOURCE)
+UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error unknown variable $(UNKNOWN_VARIABLES) on the command line; variables: $(KNOWN_VARIABLES))
+endif
+
 .PHONY: help venv lock plan check check-plan test clean preview up refresh destroy drift
 .PHONY: converged drift-issue confirm job-summary bootstrap-plan check-bootstrap
 
@@ -30,13 +40,11 @@ help:
 ## venv: create .venv with the pinned dependencies and the configtrail tool
 venv: $(INSTALLED)
 
+# scripts/build-venv makes the build safe to interrupt and to run twice at once (a lock, and a
+# marker written last: a half-built .venv is rebuilt, not reused).
 $(INSTALLED): requirements/main.lock pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/main.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(VENV) requirements/main.lock --editable . --keep checkov \
+	  -- requirements/main.lock pyproject.toml
 
 ## lock: re-resolve requirements/main.in into requirements/main.lock (needs the package index)
 lock:
@@ -69,10 +77,8 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 checkov-venv: $(CHECKOV_INSTALLED)
 
 $(CHECKOV_INSTALLED): requirements/checkov.lock
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.lock
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(CHECKOV_VENV) requirements/checkov.lock \
+	  -- requirements/checkov.lock
 
 ## lock-checkov: re-resolve requirements/checkov.in into requirements/checkov.lock (needs the index)
 lock-checkov:
@@ -128,9 +134,8 @@ AI_PACK_INSTALLED := $(AI_PACK_VENV)/.installed
 ai-pack-venv: $(AI_PACK_INSTALLED)
 
 $(AI_PACK_INSTALLED): $(AI_PACK_DIR)/requirements.txt
-	$(PYTHON) -m venv $(AI_PACK_VENV)
-	$(AI_PACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(AI_PACK_DIR)/requirements.txt
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(AI_PACK_VENV) $(AI_PACK_DIR)/requirements.txt \
+	  -- $(AI_PACK_DIR)/requirements.txt
 
 ## check-ai-pack: the AI pack on every variant of examples/ai-workload (compliant passes, each broken one blocked)
 check-ai-pack: venv ai-pack-venv

@@ -167,3 +167,23 @@ def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys, where):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "cannot write" in err and "blocker" in err
+
+
+@pytest.mark.slow
+def test_policy_re_plans_when_a_stack_file_changed_after_the_plan(tmp_path, capsys):
+    import os
+
+    path = tmp_path / "Pulumi.test.yaml"
+    path.write_text(_with(retentionDays=400))
+    build = tmp_path / "build"
+    command = ["policy", "--env", "test", "--environments-dir", str(tmp_path), "--out", str(build)]
+    assert cli.main([*command, "--quiet"]) == 0
+    first = (build / "test" / "stack.json").read_text()
+    assert '"retentionPeriodInDays": 400' in first
+    path.write_text(_with(retentionDays=500))
+    later = (build / "test" / "stack.json").stat().st_mtime + 5
+    os.utime(path, (later, later))
+    capsys.readouterr()
+    assert cli.main([*command, "--quiet"]) == 0
+    assert "re-planning test: a stack file changed" in capsys.readouterr().err
+    assert '"retentionPeriodInDays": 500' in (build / "test" / "stack.json").read_text()

@@ -132,11 +132,26 @@ def _config_for(env: str | None, args: argparse.Namespace) -> Path | None:
     return stack_config.write(estate[env], estate, args.out)
 
 
+def _stale(files: list[Path], directory: Path) -> bool:
+    """A plan is stale when any stack file changed after it was made (the estate: a member's
+    file changes its archive's plan too)."""
+    sources = list(directory.glob("Pulumi.*.yaml"))
+    newest = max((path.stat().st_mtime for path in sources), default=0.0)
+    return any(path.stat().st_mtime < newest for path in files)
+
+
 def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
+    """The stack's plan files, made first when missing or older than a stack file."""
     files = [args.out / env / "stack.json", args.out / env / "preview.json"]
-    if not all(path.is_file() for path in files):
+    missing = not all(path.is_file() for path in files)
+    if missing or _stale(files, args.environments_dir):
         from configtrail.plan import export, runner
 
+        if not missing:
+            print(
+                f"re-planning {env}: a stack file changed after {files[0]} was made",
+                file=sys.stderr,
+            )
         for preview in (False, True):
             export.write(
                 runner.run(env, preview=preview, directory=args.environments_dir), args.out
