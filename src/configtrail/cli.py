@@ -11,8 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from rich.console import Console
-
+from configtrail.console import console as make_console
 from configtrail.settings import SettingsError
 
 Register = Callable[[argparse._SubParsersAction], None]
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     # Messages are printed literally: no markup, no emoji codes (":lock:"), no hard wrapping.
-    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    err = make_console(stderr=True)
     try:
         return int(args.handler(args))
     except SettingsError as error:

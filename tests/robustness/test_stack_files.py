@@ -187,3 +187,16 @@ def test_policy_re_plans_when_a_stack_file_changed_after_the_plan(tmp_path, caps
     assert cli.main([*command, "--quiet"]) == 0
     assert "re-planning test: a stack file changed" in capsys.readouterr().err
     assert '"retentionPeriodInDays": 500' in (build / "test" / "stack.json").read_text()
+
+
+def test_messages_print_literally_and_piped_output_is_not_wrapped(tmp_path, capsys):
+    """An emoji code or markup in a value prints as written, and a long path stays on one line
+    when the output is not a terminal."""
+    deep = tmp_path / ("a-very-long-folder-name-" * 8)
+    deep.mkdir()
+    (deep / "Pulumi.test.yaml").write_text(_with(recorderName="my :lock: [bold]recorder[/bold]"))
+    assert _plan(deep) == 2
+    err = capsys.readouterr().err
+    line = next(line for line in err.splitlines() if "recorderName" in line)
+    assert ":lock:" in line and "[bold]recorder[/bold]" in line
+    assert str(deep / "Pulumi.test.yaml") in line, "the path is whole, on the message's line"

@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.console import console as make_console
 from configtrail.gates import checkov
 from configtrail.settings import SettingsError
 
@@ -69,7 +68,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=None if Console().is_terminal else 160)
+    console = make_console()
     if not args.env and not args.all:
         args.all = True  # every environment unless told otherwise
     only = set(args.only or checkov.FRAMEWORKS)
@@ -122,11 +121,9 @@ def run(args: argparse.Namespace) -> int:
             f"finding any more; remove it from {args.accepted}",
             markup=False,
         )
-    counts = ", ".join(
-        f"{name} {c['passed']} passed/{c['failed']} failed" for name, c in result.summaries.items()
-    )
+    counts = result.counts()
     console.print(
-        f"checkov {result.version}: {counts}; {len(result.accepted)} accepted, "
+        f"checkov {result.version}: {counts}; in all {len(result.accepted)} accepted, "
         f"{len(result.open)} open" + (f" -> {checkov.shown(summary)}" if summary else ""),
         markup=False,
     )

@@ -21,10 +21,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from configtrail import estate as estate_module
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.console import console as make_console
 from configtrail.estate import ENVIRONMENTS
 from configtrail.policy import report as render
 from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
@@ -165,7 +164,7 @@ def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render.render_markdown(reports))
     else:
-        console = Console(highlight=False, width=None if Console().is_terminal else 160)
+        console = make_console()
         render.render_text(reports, console, quiet=args.quiet)
     if args.summary:
         args.summary.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +173,7 @@ def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
 
 
 def _guarded(work) -> int:
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True)
     try:
         return work()
     except PolicyInputError as error:

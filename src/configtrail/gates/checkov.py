@@ -74,6 +74,18 @@ class Result:
     stale: list[Acceptance] = field(default_factory=list)
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)  # plan file -> types
 
+    def counts(self) -> str:
+        """Per framework, what its checks came to: passed, accepted (a recorded reason) and
+        open (failing the gate). checkov's own "failed" counts the accepted ones too."""
+        parts = []
+        for name, summary in self.summaries.items():
+            accepted = sum(1 for finding, _ in self.accepted if finding.framework == name)
+            still_open = sum(1 for finding in self.open if finding.framework == name)
+            parts.append(
+                f"{name} {summary['passed']} checks passed, {accepted} accepted, {still_open} open"
+            )
+        return "; ".join(parts)
+
     @property
     def ok(self) -> bool:
         return not (self.open or self.stale or self.unmapped)
@@ -361,10 +373,7 @@ def _sort(
 def summary_markdown(result: Result, skips: dict[str, str]) -> str:
     """The job-summary section (build/summary/checkov.md)."""
     verdict = "passed" if result.ok else "**failed**"
-    counts = ", ".join(
-        f"{name}: {c['passed']} passed, {c['failed']} failed"
-        for name, c in result.summaries.items()
-    )
+    counts = result.counts()
     lines = [
         f"## checkov {result.version}".rstrip(),
         "",
