@@ -785,6 +785,13 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
                 f"allowed keys: {', '.join(sorted(aliases))}"
             )
             continue
+        if isinstance(raw, dict) and set(raw) == {"secure"}:
+            problems.append(
+                f"{source}: {full_key}: is a secret (`secure:`, set with `pulumi config set "
+                "--secret`); ConfigTrail's settings are not secrets and must be readable to "
+                "review: write the value in plain text"
+            )
+            continue
         values[key] = raw if key in text else parse_config_value(raw)
 
     region = config.get("aws:region")
@@ -799,6 +806,10 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as error:
         raise SettingsError(describe(error, values, source)) from None
+
+
+# Map-valued settings whose validators name the bad entry themselves.
+MAP_KEYS = ("tags", "ruleParameters", "aiControlParameters")
 
 
 def describe(
@@ -817,7 +828,10 @@ def describe(
         if item["type"] == "missing":
             problems.append(f"{source}: {key}: missing (required); {_required_hint(top)}")
             continue
-        if top:
+        if top in MAP_KEYS and len(location) == 1:
+            # The message names the one bad entry; the whole map would bury it.
+            problems.append(f"{source}: {key}: {message}")
+        elif top:
             shown = values.get(top, item.get("input"))
             problems.append(f"{source}: {key} = {json.dumps(shown, default=str)}: {message}")
         else:

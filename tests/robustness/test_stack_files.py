@@ -92,6 +92,16 @@ CASES = [
         ["configtrail:excludeRules", "CLOUD_TRAIL_ENABLED is not selected", "no effect"],
     ),
     (
+        "a-secure-value",
+        _yaml({**GOOD, "configtrail:retentionDays": {"secure": "v1:abc"}}),
+        ["configtrail:retentionDays: is a secret (`secure:`", "write the value in plain text"],
+    ),
+    (
+        "one-bad-tag-among-many",
+        _yaml({**GOOD, "configtrail:tags": {**GOOD["configtrail:tags"], "aws:owner": "x"}}),
+        ["configtrail:tags: tag key 'aws:owner' is not a valid AWS tag key"],
+    ),
+    (
         "vault-shorter-than-retention",
         _with(retentionDays=2557, vault=True, vaultRetentionDays=365),
         [
@@ -130,6 +140,7 @@ def test_a_bad_stack_file_gets_one_clear_line(tmp_path, capsys, case, content, f
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in err, f"{fragment!r} missing from: {err}"
+    assert '"data-classification": "internal"' not in err, "one bad value, not the whole map"
     assert not (tmp_path / "build").exists(), "nothing is written for a refused estate"
 
 
