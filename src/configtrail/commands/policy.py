@@ -144,14 +144,15 @@ def _guarded(work) -> int:
 def run_policy(args: argparse.Namespace) -> int:
     envs = selected_envs(args)
 
-    def work() -> int:
-        jobs = []
+    def jobs():
         for env in envs:
             config = _config_for(env, args.pack_dir)
             raw = read_file(config)
             for path in _ensure_plan(env, args):
-                jobs.append(Job(load(path), raw, str(config), env))
-        return _emit(evaluate_all(jobs, args.pack_dir, args.dispatch), args)
+                yield Job(load(path), raw, str(config), env)
+
+    def work() -> int:
+        return _emit(evaluate_all(jobs(), args.pack_dir, args.dispatch), args)
 
     return _guarded(work)
 
@@ -159,7 +160,11 @@ def run_policy(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     def work() -> int:
         config = args.config or _config_for(args.env, args.pack_dir)
-        job = Job(load(args.file), read_file(config), str(config) if config else None, args.env)
-        return _emit(evaluate_all([job], args.pack_dir, args.dispatch), args)
+
+        def jobs():
+            label = str(config) if config else None
+            yield Job(load(args.file), read_file(config), label, args.env)
+
+        return _emit(evaluate_all(jobs(), args.pack_dir, args.dispatch), args)
 
     return _guarded(work)

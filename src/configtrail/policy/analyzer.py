@@ -96,9 +96,14 @@ class PackProcess:
         return str(self.project.get("version") or "")
 
     def __enter__(self) -> PackProcess:
-        self._stderr = tempfile.TemporaryFile()
+        self.start()
+        return self.connect()
+
+    def start(self) -> PackProcess:
+        """Start the process (it imports the pack while the caller does other work)."""
         if not (self.pack_dir / "__main__.py").is_file():
             raise PackStartError(f"{self.pack_dir}: no __main__.py (the pack's entry point)")
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", NO_ENGINE, str(self.pack_dir)],
             cwd=self.pack_dir,
@@ -107,6 +112,10 @@ class PackProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
+        return self
+
+    def connect(self) -> PackProcess:
+        """Wait for the port the pack prints and connect to it."""
         try:
             port = self._read_port()
             self.channel = grpc.insecure_channel(

@@ -8,7 +8,9 @@ CLI writes — a verdict or a clear `PolicyInputError` (exit 2), never a traceba
 - `pulumi preview --json`: `steps[].newState`, the state each step leaves (unknowns as sentinels,
   secrets masked as "[secret]"). A real preview usually carries no `newState.outputs`; the engine
   judges each resource's state after its step, which for a planned step is its inputs, so the
-  inputs stand in for missing outputs.
+  inputs stand in for missing outputs;
+- an engine event log (`pulumi preview|up --event-log FILE`, one JSON event a line): the `new`
+  state of each resource's last step event (inputs where it has no outputs yet).
 
 A preview of an existing stack lists only *changed* resources unless run with `--show-sames`;
 stack policies would then judge a partial graph, so such a file is refused with that advice. An
@@ -250,6 +252,50 @@ def _preview(document: dict, source: str) -> Deployment:
     return Deployment(source, "preview", states, *_stack_and_project(states, source))
 
 
+_STEP_EVENTS = ("resourcePreEvent", "resOutputsEvent")
+
+
+def parse_event_log(events: list[dict], source: str) -> Deployment:
+    """A Deployment from an engine event log: each resource's state after its last step."""
+    by_urn: dict[str, State] = {}
+    planning = False
+    for number, event in enumerate(events, start=1):
+        for kind in _STEP_EVENTS:
+            payload = event.get(kind)
+            if not isinstance(payload, dict):
+                continue
+            planning = planning or bool(payload.get("planning"))
+            metadata = payload.get("metadata") or {}
+            op, new = metadata.get("op"), metadata.get("new")
+            if op in _GONE_OPS or not isinstance(new, dict):
+                if op == "delete" and isinstance(metadata.get("urn"), str):
+                    by_urn.pop(metadata["urn"], None)
+                continue
+            state = _state(new, source, f"line {number}: {kind}.metadata.new")
+            if not state.outputs:  # a step event before its outputs: judge its inputs
+                state.outputs = None
+            by_urn[state.urn] = state
+    states = list(by_urn.values())
+    kind = "preview" if planning else "update-log"
+    return Deployment(source, kind, states, *_stack_and_project(states, source))
+
+
+def _event_lines(text: str, source: str) -> list[dict] | None:
+    """The events of a JSON-lines engine event log, or None when `text` is not one."""
+    events = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(event, dict) or "sequence" not in event:
+            return None
+        events.append(event)
+    return events or None
+
+
 def load(path: Path) -> Deployment:
     """Read and parse one file; PolicyInputError (never a traceback) when it is unusable."""
     try:
@@ -261,5 +307,10 @@ def load(path: Path) -> Deployment:
     try:
         document = json.loads(text)
     except ValueError as error:
-        raise PolicyInputError(f"{path}: not valid JSON: {error}") from None
+        events = _event_lines(text, str(path))
+        if events is None:
+            raise PolicyInputError(f"{path}: not valid JSON: {error}") from None
+        return parse_event_log(events, str(path))
+    if isinstance(document, dict) and "sequence" in document and "deployment" not in document:
+        return parse_event_log([document], str(path))
     return parse(document, str(path))

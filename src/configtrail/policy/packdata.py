@@ -21,6 +21,7 @@ import argparse
 import importlib
 import inspect
 import json
+import keyword
 import pkgutil
 import sys
 import warnings
@@ -44,8 +45,16 @@ def catalog_data() -> dict:
     }
 
 
+def _token_module(python_module: str) -> str:
+    """The module of the type token: the SDK appends "_" to a module named like a keyword
+    (`aws:lambda/function:Function` lives in `pulumi_aws.lambda_`)."""
+    stem = python_module.removesuffix("_")
+    return stem if python_module.endswith("_") and keyword.iskeyword(stem) else python_module
+
+
 def taggable_data() -> dict:
-    """{"<module>:<Class>": takes tags} for every resource class of the installed pulumi-aws."""
+    """{"<token module>:<Class>": takes tags} for every resource class of the installed
+    pulumi-aws."""
     import pulumi
     import pulumi_aws
 
@@ -66,7 +75,7 @@ def taggable_data() -> dict:
                 ):
                     continue
                 args = getattr(module, f"{name}Args", None)
-                found[f"{info.name}:{name}"] = bool(
+                found[f"{_token_module(info.name)}:{name}"] = bool(
                     args is not None and "tags" in inspect.signature(args.__init__).parameters
                 )
     return {

@@ -216,12 +216,18 @@ def evaluate_with(
 def evaluate_all(
     jobs: Iterable[Job], pack_dir: Path = POLICY_PACK_DIR, dispatch: str = DEFAULT_DISPATCH
 ) -> list[Report]:
-    """The verdicts on every job, from one pack process."""
-    with PackProcess(pack_dir) as pack:
+    """The verdicts on every job, from one pack process. The process starts first, so it imports
+    the pack while `jobs` (a generator may read the files) is consumed."""
+    pack = PackProcess(pack_dir).start()
+    try:
+        ready = list(jobs)
+        pack.connect()
         return [
             evaluate_with(pack, job.deployment, job.config, job.config_label, job.env, dispatch)
-            for job in jobs
+            for job in ready
         ]
+    finally:
+        pack.close()
 
 
 def evaluate(
