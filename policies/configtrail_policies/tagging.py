@@ -1,9 +1,11 @@
-"""Required tags on every taggable AWS resource, and knowing which resources are taggable.
+"""Required tags on every taggable AWS resource.
 
 Whether a type takes `tags` is data the pack carries (`data/taggable.json`, read from the public
 `<Resource>Args` classes of the pulumi-aws release the repository pins). A pulumi-aws type the data
-does not list — a newer or older provider — is not guessed at: `aws-taggable-resource-type-known`
-reports it (mandatory), so a missing tag can never hide behind an unknown type.
+does not list — a newer or older provider — fails closed: it is held to the tags like a taggable
+type, and when it lacks them the finding says that the pack cannot tell whether the type takes
+tags. The policy is mandatory unless a stack's config lowers it (dev's does), so a missing tag
+never hides behind an unknown type.
 
 Stack policies, not resource policies: a tag is an ownership and cost label, not a guard of the
 history, so judging the whole stack once (before any deploy, in the pull request's preview) is
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 
 from configtrail_policies import data
-from configtrail_policies.definition import NOT_AFFECTED, WAIT, stack_policy, string_list
+from configtrail_policies.definition import WAIT, stack_policy, string_list
 from configtrail_policies.support import Unseen, names, peek, wait_or_fail
 
 AWS_TYPES = ("aws:*",)
@@ -52,7 +54,6 @@ def _provider_tags(provider) -> dict | Unseen:
     name="aws-taggable-resource-required-tags",
     description="Taggable resources must carry the required tags, directly or from the "
     "provider's default tags.",
-    level="advisory",
     severity="low",
     unknowns=WAIT,
     types=AWS_TYPES,
@@ -68,8 +69,9 @@ def _provider_tags(provider) -> dict | Unseen:
 def required_tags(args, report, settings) -> None:
     required = settings["requiredTags"]
     for resource in args.resources:
-        if not taggable(resource.resource_type):
-            continue  # untaggable, or unknown to the pack (aws-taggable-resource-type-known)
+        known = taggable(resource.resource_type)
+        if known is False:
+            continue
         sources = [
             _provider_tags(resource.provider),
             peek(resource.props, "tags", default={}) or {},
@@ -79,33 +81,18 @@ def required_tags(args, report, settings) -> None:
             continue
         tags = {key: value for source in sources for key, value in source.items()}
         missing = [key for key in required if not str(tags.get(key) or "").strip()]
-        if missing:
+        if missing and known is None:
+            report(
+                f"{resource.name!r} has no {names(missing)} tag(s), and its type "
+                f"{resource.resource_type} is not a resource of {data.taggable_source()}, which "
+                "the pack's data describes, so the pack cannot tell whether it takes tags and "
+                "holds it to them. Tag it, or regenerate the pack's data for the pulumi-aws "
+                "release this stack uses (make pack-data).",
+                resource.urn,
+            )
+        elif missing:
             report(
                 f"{resource.name!r} has no {names(missing)} tag(s). Add them to configtrail:tags "
                 "(the provider's default tags) or to the resource's tags.",
                 resource.urn,
             )
-
-
-@stack_policy(
-    name="aws-taggable-resource-type-known",
-    description="The pack must know whether every AWS resource type of the stack takes tags.",
-    severity="medium",
-    unknowns=NOT_AFFECTED,  # reads only resource types, which are always known
-    types=AWS_TYPES,
-    remediation="Regenerate the pack's data for the pulumi-aws release the stack uses (python -m "
-    "configtrail.policy.packdata) or use the release the pack was made for.",
-)
-def taggable_type_known(args, report, settings) -> None:
-    unknown: dict[str, list[str]] = {}
-    for resource in args.resources:
-        if taggable(resource.resource_type) is None:
-            unknown.setdefault(resource.resource_type, []).append(resource.name)
-    for resource_type, resources in sorted(unknown.items()):
-        report(
-            f"{resource_type} ({names(sorted(resources)[:3])}"
-            f"{f' and {len(resources) - 3} more' if len(resources) > 3 else ''}) is not a "
-            f"resource of {data.taggable_source()}, which the pack's data describes, so the pack "
-            "cannot tell whether it must carry the required tags. Regenerate the data for the "
-            "provider release this stack uses (python -m configtrail.policy.packdata)."
-        )

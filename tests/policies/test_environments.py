@@ -36,7 +36,6 @@ SUBJECTS = {
     "aws-kms-key-rotation-enabled": "aws:kms/key:Key",
     "aws-sns-topic-encrypted": "aws:sns/topic:Topic",
     "aws-taggable-resource-required-tags": "aws:cfg/rule:Rule",
-    "aws-taggable-resource-type-known": "aws:cfg/rule:Rule",
     "aws-cfg-stack-is-configtrail": "aws:cfg/recorder:Recorder",
     "aws-provider-region-known": "aws:cfg/recorder:Recorder",
 }

@@ -209,11 +209,6 @@ CASES = [
         lambda d: set_prop(find(d, "pulumi:providers:aws"), "defaultTags", UNKNOWN),
     ),
     (
-        "aws-taggable-resource-type-known",
-        "prod",
-        lambda d: set_prop(find(d, "aws:cfg/rule:Rule"), "tags", UNKNOWN),
-    ),
-    (
         "aws-cfg-stack-is-configtrail",
         "prod",
         lambda d: set_prop(find(d, "aws:cfg/recorder:Recorder", "us-east-1"), "name", UNKNOWN),
