@@ -11,11 +11,10 @@ import json
 import pytest
 
 from configtrail.cli import main
+from configtrail.policy.wire import RESOURCE_REFERENCE_SIG as REFERENCE
+from configtrail.policy.wire import SIG_KEY as SIG
 from tests.policies.conftest import ENVS
 from tests.policies.helpers import find, resources
-
-SIG = "4dabf18193072939515e22adb298388d"
-REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
 def real_preview(export: dict, *, outputs: dict | None = None) -> dict:

@@ -11,11 +11,11 @@ import json
 
 import pytest
 
+from configtrail.policy.wire import SECRET_SIG as SECRET
+from configtrail.policy.wire import SIG_KEY as SIG
 from tests.policies.helpers import edit_policy, find, set_prop
 
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET = "1b47061264138c4ac30d75fd1eb44270"
-CIPHERTEXT = {SIG: SECRET, "ciphertext": "v1:4MBM2acrauXVfXK0:N6Bv7P+Zt27+pP+N9z+VHWllSYtqi9"}
+CIPHERTEXT = {SIG: SECRET, "ciphertext": "v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAA"}
 MASK = "[secret]"
 
 
