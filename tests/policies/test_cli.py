@@ -168,3 +168,56 @@ def test_analyze_gets_inputs_and_stack_gets_outputs_with_provider_inputs(plan_do
     resource = wire.stack_resource(state)
     assert resource.properties["onlyInOutputs"] == "x"
     assert resource.parent == bucket["parent"]
+
+
+# --- any pack directory, and a pack that fails ---------------------------------------------------
+
+PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def validate(args, report):
+    if args.resource_type == "aws:s3/bucket:Bucket":
+        raise RuntimeError("this policy is broken")
+    report("every resource is judged")
+
+PolicyPack(
+    name="another-pack",
+    policies=[ResourceValidationPolicy(name="judge", description="Judges.", validate=validate)],
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+"""
+
+
+def _pack(tmp_path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1.2.3\n")
+    (pack / "__main__.py").write_text(PACK)
+    return pack
+
+
+@pytest.mark.slow
+def test_another_pack_directory_runs_and_a_failing_policy_is_a_clean_exit_2(
+    plan_documents, tmp_path, capsys
+):
+    pack = _pack(tmp_path)
+    document = copy.deepcopy(plan_documents["dev"]["stack"])
+    document["deployment"]["resources"] = [
+        s for s in document["deployment"]["resources"] if s["type"] != "aws:s3/bucket:Bucket"
+    ]
+    path = _write(tmp_path, "ok.json", document)
+    assert main(["policy-check", path, "--pack-dir", str(pack), "--format", "json"]) == 0
+    [report] = json.loads(capsys.readouterr().out)["reports"]
+    assert report["pack"] == "another-pack" and report["version"] == "1.2.3"
+    assert {f["policy"] for f in report["findings"]} == {"judge"}
+    broken = _write(tmp_path, "broken.json", plan_documents["dev"]["stack"])
+    assert main(["policy-check", broken, "--pack-dir", str(pack)]) == 2
+    err = capsys.readouterr().err
+    assert "this policy is broken" in err and "broken.json" in err and "Traceback" not in err
+
+
+def test_a_directory_without_a_pack_is_a_clean_exit_2(plan_documents, tmp_path, capsys):
+    stack = _write(tmp_path, "s.json", plan_documents["dev"]["stack"])
+    assert main(["policy-check", stack, "--pack-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "PulumiPolicy.yaml" in err and "Traceback" not in err

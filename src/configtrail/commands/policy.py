@@ -11,7 +11,8 @@ the Analyzer gRPC protocol) — one process for every file of the run. `--dispat
 resource to every policy, exactly the engine's calls; the default `scoped` sends each policy only
 the resource types it declares, with the same verdicts (see README, Policy pack).
 
-Exit codes: 0 no mandatory violation, 1 at least one, 2 unusable input (file, config, settings).
+Exit codes: 0 no mandatory violation, 1 at least one, 2 no verdict (unusable file, config or
+settings; a pack that did not start or failed) — always with a one-line reason.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from rich.console import Console
 
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
 from configtrail.policy import report as render
-from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
+from configtrail.policy.analyzer import POLICY_PACK_DIR, PackFailure, PackStartError
 from configtrail.policy.inputs import PolicyInputError, load
 from configtrail.policy.packconfig import read_file
 from configtrail.policy.runner import DEFAULT_DISPATCH, DISPATCHES, Job, config_path, evaluate_all
@@ -138,6 +139,9 @@ def _guarded(work) -> int:
         return 2
     except PackStartError as error:
         err.print(f"Policy pack did not start: {error}", markup=False, soft_wrap=True)
+        return 2
+    except PackFailure as error:
+        err.print(f"No verdict: {error}", markup=False, soft_wrap=True)
         return 2
 
 

@@ -42,6 +42,10 @@ class PackStartError(Exception):
     """The pack process did not start or did not print its port."""
 
 
+class PackFailure(Exception):
+    """The running pack answered a call with an error (a policy raised, or the process died)."""
+
+
 def pack_project(pack_dir: Path) -> dict:
     """PulumiPolicy.yaml of the pack (PackStartError when it is missing or not YAML)."""
     path = pack_dir / "PulumiPolicy.yaml"

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import grpc
 from pulumi.runtime.proto import analyzer_pb2
 
 from configtrail.policy import packconfig
-from configtrail.policy.analyzer import POLICY_PACK_DIR, PackProcess
+from configtrail.policy.analyzer import POLICY_PACK_DIR, PackFailure, PackProcess
 from configtrail.policy.inputs import Deployment, State
 from configtrail.policy.report import Finding, Report
 from configtrail.policy.wire import Wire
@@ -222,10 +223,21 @@ def evaluate_all(
     try:
         ready = list(jobs)
         pack.connect()
-        return [
-            evaluate_with(pack, job.deployment, job.config, job.config_label, job.env, dispatch)
-            for job in ready
-        ]
+        reports = []
+        for job in ready:
+            try:
+                reports.append(
+                    evaluate_with(
+                        pack, job.deployment, job.config, job.config_label, job.env, dispatch
+                    )
+                )
+            except grpc.RpcError as error:
+                details = (error.details() or str(error.code())).strip().splitlines()
+                raise PackFailure(
+                    f"{job.deployment.source}: the policy pack {pack.pack_dir} failed "
+                    f"({error.code().name}): {details[-1] if details else 'no details'}"
+                ) from None
+        return reports
     finally:
         pack.close()
 
