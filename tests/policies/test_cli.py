@@ -221,3 +221,16 @@ def test_a_directory_without_a_pack_is_a_clean_exit_2(plan_documents, tmp_path, 
     assert main(["policy-check", stack, "--pack-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "PulumiPolicy.yaml" in err and "Traceback" not in err
+
+
+def test_an_encoded_stack_request_is_the_request_the_engine_would_send(plan_documents):
+    deployment = inputs.parse(copy.deepcopy(plan_documents["prod"]["stack"]), "t.json")
+    wire = Wire(deployment)
+    encoded = wire.analyze_stack_request()
+    decoded = encoded.decode()
+    assert [r.urn for r in decoded.resources] == [s.urn for s in deployment.resources]
+    assert list(decoded.resources) == [wire.stack_resource(s) for s in deployment.resources]
+    some = deployment.resources[3:7]
+    assert [r.urn for r in wire.analyze_stack_request(some).decode().resources] == [
+        s.urn for s in some
+    ]

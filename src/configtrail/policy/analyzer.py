@@ -131,6 +131,12 @@ class PackProcess:
             )
             grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_SECONDS)
             self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+            # AnalyzeStack with a request the runner has serialized already (wire.py).
+            self._analyze_stack_encoded = self.channel.unary_unary(
+                "/pulumirpc.Analyzer/AnalyzeStack",
+                request_serializer=None,
+                response_deserializer=analyzer_pb2.AnalyzeResponse.FromString,
+            )
         except BaseException:
             self.close()
             raise
@@ -220,7 +226,8 @@ class PackProcess:
         responses.extend(future.result() for future in pending)
         return responses
 
-    def analyze_stack(
-        self, request: analyzer_pb2.AnalyzeStackRequest
-    ) -> analyzer_pb2.AnalyzeResponse:
-        return self.stub.AnalyzeStack(request)
+    def analyze_stack(self, request) -> analyzer_pb2.AnalyzeResponse:
+        """AnalyzeStack with an AnalyzeStackRequest, or with wire.EncodedStackRequest bytes."""
+        if isinstance(request, analyzer_pb2.AnalyzeStackRequest):
+            return self.stub.AnalyzeStack(request)
+        return self._analyze_stack_encoded(request.data)

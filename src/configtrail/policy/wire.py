@@ -138,6 +138,7 @@ class Wire:
         self._by_urn = {state.urn: state for state in deployment.resources}
         self._providers: dict[str, analyzer_pb2.AnalyzerProviderResource | None] = {}
         self._stack_resources: dict[str, analyzer_pb2.AnalyzerResource] = {}
+        self._stack_chunks: dict[str, bytes] = {}
 
     def _where(self, state: State, side: str) -> str:
         return f"{self.deployment.source}: {state.urn}: {side}"
@@ -212,7 +213,28 @@ class Wire:
         self._stack_resources[state.urn] = resource
         return resource
 
-    def analyze_stack_request(self, states: list[State] | None = None):
-        """AnalyzeStack for `states` (default: every resource, as the engine sends it)."""
+    def analyze_stack_request(self, states: list[State] | None = None) -> EncodedStackRequest:
+        """AnalyzeStack for `states` (default: every resource, as the engine sends it), already
+        serialized: each resource is encoded once per file, and a request is their concatenation
+        (protobuf merges concatenated messages, appending repeated fields) — a stack policy's
+        request of thousands of resources is then a join, not a copy of every message."""
         chosen = self.deployment.resources if states is None else states
-        return analyzer_pb2.AnalyzeStackRequest(resources=[self.stack_resource(s) for s in chosen])
+        chunks = []
+        for state in chosen:
+            chunk = self._stack_chunks.get(state.urn)
+            if chunk is None:
+                single = analyzer_pb2.AnalyzeStackRequest(resources=[self.stack_resource(state)])
+                chunk = self._stack_chunks[state.urn] = single.SerializeToString()
+            chunks.append(chunk)
+        return EncodedStackRequest(b"".join(chunks), list(chosen))
+
+
+class EncodedStackRequest:
+    """A serialized AnalyzeStackRequest; `resources` are the states it holds."""
+
+    def __init__(self, data: bytes, resources: list[State]):
+        self.data = data
+        self.resources = resources
+
+    def decode(self) -> analyzer_pb2.AnalyzeStackRequest:
+        return analyzer_pb2.AnalyzeStackRequest.FromString(self.data)
