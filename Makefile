@@ -97,27 +97,25 @@ checkov: check-plan checkov-venv
 check-checkov: checkov
 check: check-checkov
 
-# --- policy pack (policies/): offline, through the Analyzer gRPC protocol, as the engine runs it ---
-.PHONY: policy policy-check check-policy bench-policy
+# --- policy pack (policies/): offline, started as the Pulumi CLI starts it, over the Analyzer gRPC protocol ---
+.PHONY: policy policy-check check-policy bench-policy pack-data
 FILE ?=
-# grpc: the pack in its own process, as the Pulumi engine runs it; in-process: same verdicts, for large stacks
-POLICY_ENGINE ?= grpc
 
 ## policy: policy pack verdicts on the offline plan of ENV (stack.json and preview.json)
 policy: venv
-	$(BIN)/configtrail policy --env $(ENV) --engine $(POLICY_ENGINE)
+	$(BIN)/configtrail policy --env $(ENV)
 
 ## policy-check: policy pack verdicts on FILE (pulumi stack export / preview --json) with ENV's config
 policy-check: venv
 	@test -n "$(FILE)" || { echo "usage: make policy-check FILE=<path> [ENV=<env>]" >&2; exit 2; }
-	$(BIN)/configtrail policy-check "$(FILE)" --env $(ENV) --engine $(POLICY_ENGINE)
+	$(BIN)/configtrail policy-check "$(FILE)" --env $(ENV)
 
 ## check-policy: the policy pack gate of `make check`, every environment (build/summary/policy.md)
 check-policy: check-plan
 	$(BIN)/configtrail policy --all --quiet --summary build/summary/policy.md
 check: check-policy
 
-## bench-policy: the pack on synthetic stacks of 1,000-10,000 resources, both engines (10,000 in under 3 s)
+## bench-policy: `configtrail policy --all` (target < 4 s) and a 10,000-resource stack (< 3 s), through gRPC
 bench-policy: venv
 	$(BIN)/python benchmarks/policy_pack.py
 
@@ -142,6 +140,10 @@ check-ai-pack: venv ai-pack-venv
 	$(BIN)/configtrail ai-pack --python $(AI_PACK_VENV)/bin/python --out build/ai-workload \
 	  --summary build/summary/ai-pack.md --quiet
 check: check-ai-pack
+
+## pack-data: regenerate the data the policy pack carries (policies/configtrail_policies/data/*.json)
+pack-data: venv
+	$(BIN)/python -m configtrail.policy.packdata
 
 ## lint: every pre-commit hook over every file (ruff, yamllint, hygiene, schemas, zizmor, secrets, checkov)
 lint: venv checkov-venv

@@ -7,12 +7,13 @@
 - `policy-check FILE [--env STACK]`: the pack on a `pulumi stack export` or `pulumi preview
   --json` file, e.g. one exported from a real stack.
 
-`--engine grpc` (default) runs the pack as the Pulumi engine does, a child process spoken to over
-the Analyzer gRPC protocol; `--engine in-process` sends the same requests to the pack's own
-analyzer service in this process — identical verdicts, no per-resource round trip, for large
-stack exports (see README, Policy pack).
+The pack runs as the Pulumi CLI runs it (`python -u -m pulumi.policy`, in its own process, over
+the Analyzer gRPC protocol) — one process for every file of the run. `--dispatch full` sends every
+resource to every policy, exactly the engine's calls; the default `scoped` sends each policy only
+the resource types it declares, with the same verdicts (see README, Policy pack).
 
-Exit codes: 0 no mandatory violation, 1 at least one, 2 unusable input (file, config, settings).
+Exit codes: 0 no mandatory violation, 1 at least one, 2 no verdict (unusable file, config or
+settings; a pack that did not start or failed) — always with a one-line reason.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_e
 from configtrail.console import console as make_console
 from configtrail.estate import ENVIRONMENTS
 from configtrail.policy import report as render
-from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
+from configtrail.policy.analyzer import POLICY_PACK_DIR, PackFailure, PackStartError
 from configtrail.policy.inputs import PolicyInputError, load
-from configtrail.policy.runner import DEFAULT_ENGINE, ENGINES, evaluate
+from configtrail.policy.packconfig import read_file
+from configtrail.policy.runner import DEFAULT_DISPATCH, DISPATCHES, Job, evaluate_all
 from configtrail.settings import SettingsError
 
 FORMATS = ("text", "json", "markdown")
@@ -52,11 +54,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="policy pack directory (default: policies/)",
     )
     parser.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default=DEFAULT_ENGINE,
-        help="grpc: the pack in its own process, as the Pulumi engine runs it (default); "
-        "in-process: the same requests to the pack's service in this process (large stacks)",
+        "--dispatch",
+        choices=DISPATCHES,
+        default=DEFAULT_DISPATCH,
+        help="scoped: each policy gets only the resource types it declares (default); full: "
+        "every resource to every policy, as the engine sends them (same verdicts, slower)",
     )
     parser.set_defaults(config_dir=None)
 
@@ -184,22 +186,23 @@ def _guarded(work) -> int:
     except PackStartError as error:
         err.print(f"Policy pack did not start: {error}", markup=False, soft_wrap=True)
         return 2
+    except PackFailure as error:
+        err.print(f"No verdict: {error}", markup=False, soft_wrap=True)
+        return 2
 
 
 def run_policy(args: argparse.Namespace) -> int:
     envs = selected_envs(args)
 
-    def work() -> int:
-        reports = []
+    def jobs():
         for env in envs:
             config = _config_for(env, args)
+            raw = read_file(config)
             for path in _ensure_plan(env, args):
-                reports.append(
-                    evaluate(
-                        load(path), config, env=env, pack_dir=args.pack_dir, engine=args.engine
-                    )
-                )
-        return _emit(reports, args)
+                yield Job(load(path), raw, str(config), env)
+
+    def work() -> int:
+        return _emit(evaluate_all(jobs(), args.pack_dir, args.dispatch), args)
 
     return _guarded(work)
 
@@ -207,11 +210,12 @@ def run_policy(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     def work() -> int:
         config = args.config or _config_for(args.env, args)
-        deployment = load(args.file)
-        report = evaluate(
-            deployment, config, env=args.env, pack_dir=args.pack_dir, engine=args.engine
-        )
-        return _emit([report], args)
+
+        def jobs():
+            label = str(config) if config else None
+            yield Job(load(args.file), read_file(config), label, args.env)
+
+        return _emit(evaluate_all(jobs(), args.pack_dir, args.dispatch), args)
 
     return _guarded(work)
 

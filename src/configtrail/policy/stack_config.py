@@ -34,6 +34,7 @@ _FREQUENCY_HOURS = {
 }
 # Policies about recording (recorders, channels, retention) and about history buckets.
 RECORDING_POLICIES = (
+    "aws-cfg-stack-is-configtrail",
     "aws-cfg-recorder-recording-scope",
     "aws-cfg-recorder-global-types-once",
     "aws-cfg-recorder-delivery-channel",
