@@ -100,10 +100,11 @@ def register(subparsers) -> None:
     what.add_argument(
         "--baseline-days",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="days of deliveries before --since read for each resource's earlier "
-        "state (default 1: one daily snapshot)",
+        help="look for each resource's last state before --since only in the deliveries of "
+        "the N days before it (default: as far back as needed, from the newest snapshot "
+        "before --since; 0: no earlier state)",
     )
 
     output = parser.add_argument_group("output")
@@ -172,7 +173,7 @@ def filters_from(args: argparse.Namespace, now: datetime | None = None) -> scan.
         until = parse_time("--until", args.until) if args.until else None
     if since and until and since >= until:
         raise UsageError(f"--since {args.since} must be before --until {args.until}")
-    if not 0 <= args.baseline_days <= 366:
+    if args.baseline_days is not None and not 0 <= args.baseline_days <= 366:
         raise UsageError(f"--baseline-days {args.baseline_days}: must be between 0 and 366")
     types = None if args.all_types else frozenset(args.type or catalog.ai_systems_types())
     return scan.Filters(

@@ -74,14 +74,20 @@ def _timestamp(value: datetime) -> str:
     return _literal(value.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
+def _captured(item: str) -> str:
+    return f"from_iso8601_timestamp({item}.configurationitemcapturetime)"
+
+
 def build_query(
     filters: Filters, database: str, table: str = DEFAULT_TABLE, today: date | None = None
 ) -> str:
     """One SELECT returning the wanted items, reading only the partitions they can be in.
 
-    History partitions from the day `since - baselineDays` (for each resource's last earlier
-    state) to the day after `until` (delivery lag); snapshot partitions only for the baseline
-    days, because inside the window the history files already carry every change.
+    The window's items come from the history partitions of the window's days and the day after
+    (delivery lag): inside the window the history files carry every change. Each resource's last
+    state before the window is its newest item before `since` in any history or snapshot
+    partition (a snapshot repeats states with their original capture times), over all earlier
+    days or, with `baselineDays`, over those days only.
     """
     for label, name in (("database", database), ("table", table)):
         if not _NAME.match(name):
@@ -89,37 +95,46 @@ def build_query(
                 f"Athena {label} name {name!r} is not valid: use lowercase letters, digits and _"
             )
     item = "ci"
-    conditions: list[str] = []
-    read_from = filters.read_from
-    if read_from is not None:
+    common: list[str] = []
+    if filters.regions is not None:
+        common.append(_in("region", filters.regions))
+    if filters.types is not None:
+        common.append(_in(f"{item}.resourcetype", filters.types))
+    if filters.resource_ids is not None:
+        common.append(_in(f"{item}.resourceid", filters.resource_ids))
+    window = ["kind = 'ConfigHistory'"]
+    if filters.since is not None:
         last = (filters.until.date() if filters.until else (today or date.today())) + timedelta(
             days=DELIVERY_LAG_DAYS
         )
-        history_days = _days(read_from.date(), last)
-        snapshot_days = _days(read_from.date(), filters.since.date())
+        history_days = _days(filters.since.date(), last)
         if len(history_days) <= MAX_DAYS_LISTED:
-            conditions.append(
-                f"((kind = 'ConfigHistory' AND {_in('dt', history_days)}) OR "
-                f"(kind = 'ConfigSnapshot' AND {_in('dt', snapshot_days)}))"
-            )
-    else:
-        conditions.append("kind = 'ConfigHistory'")
-    if filters.regions is not None:
-        conditions.append(_in("region", filters.regions))
-    if filters.types is not None:
-        conditions.append(_in(f"{item}.resourcetype", filters.types))
-    if filters.resource_ids is not None:
-        conditions.append(_in(f"{item}.resourceid", filters.resource_ids))
-    if read_from is not None:
-        conditions.append(
-            f"from_iso8601_timestamp({item}.configurationitemcapturetime) >= "
-            f"from_iso8601_timestamp({_timestamp(read_from)})"
-        )
+            window.append(_in("dt", history_days))
+        window.append(f"{_captured(item)} >= from_iso8601_timestamp({_timestamp(filters.since)})")
     if filters.until is not None:
-        conditions.append(
-            f"from_iso8601_timestamp({item}.configurationitemcapturetime) < "
-            f"from_iso8601_timestamp({_timestamp(filters.until)})"
+        window.append(f"{_captured(item)} < from_iso8601_timestamp({_timestamp(filters.until)})")
+    query = _select(item, database, table, common + window)
+    if filters.since is not None and filters.baseline_days != 0:
+        before = [f"{_captured(item)} < from_iso8601_timestamp({_timestamp(filters.since)})"]
+        if filters.read_from is not None:
+            before.insert(0, _in("dt", _days(filters.read_from.date(), filters.since.date())))
+        ranked = _select(
+            item,
+            database,
+            table,
+            common + before,
+            extra=f"row_number() OVER (PARTITION BY {item}.awsaccountid, region, "
+            f"{item}.resourcetype, {item}.resourceid ORDER BY {_captured(item)} DESC, "
+            f"{item}.configurationstateid DESC) AS newest",
         )
+        query += (
+            f"\nUNION ALL\nSELECT {', '.join(COLUMNS)} FROM (\n{ranked}\n) AS earlier "
+            "WHERE newest = 1"
+        )
+    return query
+
+
+def _select(item: str, database: str, table: str, conditions: list[str], extra: str = "") -> str:
     selected = (
         f"{item}.awsaccountid",
         "region",
@@ -137,9 +152,10 @@ def build_query(
         f"{item}.relationships",
         '"$path"',
     )
+    columns = [f"{expr} AS {name}" for expr, name in zip(selected, COLUMNS, strict=True)]
     return (
         "SELECT "
-        + ", ".join(f"{expr} AS {name}" for expr, name in zip(selected, COLUMNS, strict=True))
+        + ", ".join(columns + ([extra] if extra else []))
         + f'\nFROM "{database}"."{table}"\nCROSS JOIN UNNEST(configurationitems) AS t({item})'
         + "\nWHERE "
         + "\n  AND ".join(conditions or ["TRUE"])

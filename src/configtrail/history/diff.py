@@ -55,9 +55,9 @@ def _relationship_label(relationship: Any) -> str:
     if not isinstance(relationship, dict):
         return json.dumps(relationship, sort_keys=True, default=str)
     target = relationship.get("resourceId") or relationship.get("resourceName") or "?"
-    return (
-        f"{relationship.get('name', 'related to')} {relationship.get('resourceType', '?')} {target}"
-    )
+    # Delivered files say `name`; API exports say `relationshipName`.
+    name = relationship.get("name") or relationship.get("relationshipName") or "related to"
+    return f"{name.strip()} {relationship.get('resourceType', '?')} {target}"
 
 
 def _relationship_changes(before: Any, after: Any) -> list[Change]:
@@ -106,15 +106,16 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     Each item is compared with the one before it (the first with the baseline, the last state
     before the window, when known). An item of a deleted or no-longer-recorded resource has no
     configuration to compare, so it carries its status and no field changes, and so does the
-    first item after it.
+    first item after it. A first item that is a deletion reads as one ("gone").
     """
     entries: list[Entry] = []
     previous = baseline
     for item in items:
-        if previous is None:
-            changes, note = (), "first-recorded"
-        elif not item.present:
+        if not item.present:
+            # Also when it is the first item seen: a deletion is never a first recording.
             changes, note = (), "gone"
+        elif previous is None:
+            changes, note = (), "first-recorded"
         elif not previous.present:
             changes, note = (), "returned"
         else:

@@ -6,7 +6,9 @@ A delivered file is `{"fileVersion": "1.0", "configurationItems": [...]}` (snaps
 `resourceName`, `ARN`, `awsRegion`, `availabilityZone`, `resourceCreationTime`, `tags`,
 `relatedEvents`, `relationships`, `configuration` and `supplementaryConfiguration`. AWS's older
 documentation examples spell three of these `arn`, `accountId` and `configurationStateID`; both
-spellings are read.
+spellings are read. Items exported through the API (`get-resource-config-history`,
+`batch-get-resource-config`) carry the capture time as epoch seconds (`1539799966.921`) and
+`configuration` as JSON text; both are accepted.
 """
 
 from __future__ import annotations
@@ -70,8 +72,22 @@ def _get(raw: dict, name: str) -> Any:
     return value
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time as AWS writes it (`2024-03-07T23:47:08.918Z`), in UTC."""
+# Epoch values above this are milliseconds (the Java SDK's exports), below it seconds (the CLI's):
+# 10^11 seconds is the year 5138, 10^11 milliseconds March 1973.
+_EPOCH_MILLISECONDS = 10**11
+
+
+def parse_time(text: str | int | float) -> datetime:
+    """An ISO 8601 time as AWS writes it (`2024-03-07T23:47:08.918Z`), or epoch seconds (or
+    milliseconds) as API exports write it, in UTC."""
+    if isinstance(text, bool):
+        raise ValueError("a boolean is not a time")
+    if isinstance(text, int | float):
+        seconds = text / 1000 if abs(text) >= _EPOCH_MILLISECONDS else text
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{text!r} is out of range") from None
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -90,17 +106,24 @@ def item_from_delivery(
         raise ItemError(f"is a {type(raw).__name__}, not an object")
     missing = [
         name
-        for name in ("resourceType", "resourceId", "configurationItemCaptureTime")
+        for name in ("resourceType", "resourceId")
         if not isinstance(_get(raw, name), str) or not _get(raw, name)
     ]
+    captured_text = _get(raw, "configurationItemCaptureTime")
+    if (
+        not isinstance(captured_text, str | int | float)
+        or isinstance(captured_text, bool)
+        or captured_text == ""
+    ):
+        missing.append("configurationItemCaptureTime")
     if missing:
         raise ItemError(f"has no {', '.join(missing)}")
     try:
-        captured = parse_time(_get(raw, "configurationItemCaptureTime"))
+        captured = parse_time(captured_text)
     except ValueError:
         raise ItemError(
-            f"configurationItemCaptureTime {_get(raw, 'configurationItemCaptureTime')!r} "
-            "is not an ISO 8601 time"
+            f"configurationItemCaptureTime {captured_text!r} "
+            "is not an ISO 8601 time or epoch seconds"
         ) from None
     region = _get(raw, "awsRegion")
     if not isinstance(region, str) or not region or region == "global":

@@ -138,8 +138,7 @@ def open_source(
     return LocalSource(Path(location))
 
 
-def decode(data: bytes, gzipped: bool) -> list[Any]:
-    """The `configurationItems` of one delivered file; FileProblem says what is wrong."""
+def _document(data: bytes, gzipped: bool) -> Any:
     if gzipped:
         try:
             data = gzip.decompress(data)
@@ -151,6 +150,12 @@ def decode(data: bytes, gzipped: bool) -> list[Any]:
         raise FileProblem("not UTF-8 text") from None
     except ValueError as error:
         raise FileProblem(f"truncated or invalid JSON ({error})") from None
+    return document
+
+
+def decode(data: bytes, gzipped: bool) -> list[Any]:
+    """The `configurationItems` of one delivered file; FileProblem says what is wrong."""
+    document = _document(data, gzipped)
     if not isinstance(document, dict):
         raise FileProblem("not a JSON object with fileVersion and configurationItems")
     version = document.get("fileVersion")
@@ -163,3 +168,19 @@ def decode(data: bytes, gzipped: bool) -> list[Any]:
     if not isinstance(items, list):
         raise FileProblem("configurationItems is missing or not a list")
     return items
+
+
+def decode_notification(data: bytes, gzipped: bool) -> list[Any]:
+    """The item of an oversized configuration item change notification.
+
+    The object is the notification SNS could not carry: `{"configurationItemDiff": ...,
+    "configurationItem": {...}, "messageType": "ConfigurationItemChangeNotification", ...}`
+    (AWS's oldest examples carry `configurationItem` as a list of one).
+    """
+    document = _document(data, gzipped)
+    if not isinstance(document, dict) or "configurationItem" not in document:
+        raise FileProblem("not a configuration item change notification (no configurationItem)")
+    item = document["configurationItem"]
+    if isinstance(item, list):
+        return item
+    return [item]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from configtrail.history import layout
 from configtrail.history.model import Item, ItemError, item_from_delivery
-from configtrail.history.reader import FileProblem, Source, decode
+from configtrail.history.reader import FileProblem, Source, decode, decode_notification
 from configtrail.history.store import ItemStore
 
 WORKERS = 8
@@ -31,29 +31,78 @@ class Filters:
     resource_ids: frozenset[str] | None = None
     since: datetime | None = None
     until: datetime | None = None
-    # Days before `since` whose deliveries are read for each resource's last earlier state.
-    baseline_days: int = 1
+    # How far before `since` to look for each resource's last earlier state: None as far as
+    # needed (from the newest snapshot before `since`, or all earlier history without one),
+    # N only the deliveries of the N days before `since`, 0 no earlier state at all.
+    baseline_days: int | None = None
 
     @property
     def read_from(self) -> datetime | None:
-        return self.since - timedelta(days=self.baseline_days) if self.since else None
+        """The earliest delivery read for the baseline; None when unbounded or no window."""
+        if self.since is None or self.baseline_days is None:
+            return None
+        return self.since - timedelta(days=self.baseline_days)
 
-    def wants_file(self, file: layout.DeliveredFile) -> bool:
+    def wants_key(self, file: layout.DeliveredFile) -> bool:
+        """What the key alone rules out: other regions and other resource types."""
         if self.regions is not None and file.region not in self.regions:
             return False
-        if self.types is not None and file.resource_type not in (None, *self.types):
-            return False
-        return file.may_hold(self.read_from, self.until)
+        return self.types is None or file.resource_type in (None, *self.types)
+
+    def wants_file(self, file: layout.DeliveredFile) -> bool:
+        """A file that may hold items of the window itself."""
+        return self.wants_key(file) and file.may_hold(self.since, self.until)
 
     def wants_item(self, item: Item) -> bool:
+        """Items before `since` are kept whatever their capture time (a snapshot repeats each
+        resource's state with the time it was captured): the newest is the baseline."""
         if self.types is not None and item.key.resource_type not in self.types:
             return False
         if self.resource_ids is not None and item.key.resource_id not in self.resource_ids:
             return False
-        read_from = self.read_from
-        if read_from is not None and item.capture_time < read_from:
+        if self.baseline_days == 0 and self.since is not None and item.capture_time < self.since:
             return False
         return self.until is None or item.capture_time < self.until
+
+
+def choose_files(
+    files: list[layout.DeliveredFile], filters: Filters
+) -> tuple[list[layout.DeliveredFile], int]:
+    """(files to read, how many are not needed), decided from the keys alone.
+
+    The window's own files, plus what the last state before the window needs in each account
+    and region: the newest snapshot before `since` (it holds every recorded resource's state,
+    with its original capture time) and the history and oversized-notification files from that
+    snapshot's time on; without such a snapshot, every earlier history file. `baseline_days`
+    bounds how far back either is looked for.
+    """
+    candidates = [file for file in files if filters.wants_key(file)]
+    window = [file for file in candidates if file.may_hold(filters.since, filters.until)]
+    chosen = {file.key for file in window}
+    if filters.since is not None and filters.baseline_days != 0:
+        read_from = filters.read_from
+        earlier = [
+            file
+            for file in candidates
+            if file.key not in chosen
+            and file.start < filters.since
+            and (read_from is None or file.end >= read_from)
+        ]
+        newest: dict[tuple[str, str], datetime] = {}
+        for file in earlier:
+            if file.kind == layout.SNAPSHOT:
+                where = (file.account, file.region)
+                newest[where] = max(newest.get(where, file.start), file.start)
+        for file in earlier:
+            snapshot = newest.get((file.account, file.region))
+            if file.kind == layout.SNAPSHOT:
+                needed = file.start == snapshot
+            else:
+                needed = snapshot is None or file.end >= snapshot
+            if needed:
+                chosen.add(file.key)
+    wanted = [file for file in candidates if file.key in chosen]
+    return wanted, len(files) - len(wanted)
 
 
 @dataclass(frozen=True)
@@ -74,6 +123,7 @@ class ScanSummary:
     files_read: int = 0
     files_not_needed: int = 0  # outside the filters, decided from the key
     files_ignored: int = 0  # AWS's own non-history objects (the writability check file)
+    oversized_notifications: int = 0  # AWS's OversizedChangeNotification objects read
     items_read: int = 0
     items_kept: int = 0
     duplicates: int = 0
@@ -91,6 +141,7 @@ class ScanSummary:
             "filesRead": self.files_read,
             "filesNotNeeded": self.files_not_needed,
             "filesIgnored": self.files_ignored,
+            "oversizedNotifications": self.oversized_notifications,
             "itemsRead": self.items_read,
             "itemsKept": self.items_kept,
             "duplicates": self.duplicates,
@@ -110,6 +161,8 @@ class Progress:
 
 
 def _fetch(source: Source, file: layout.DeliveredFile) -> list:
+    if file.kind == layout.OVERSIZED:
+        return decode_notification(source.read(file.key), file.gzipped)
     return decode(source.read(file.key), file.gzipped)
 
 
@@ -119,21 +172,17 @@ def scan(
     """Read every wanted file of `source` into `store`; never raises for one bad file."""
     progress = progress or Progress()
     summary = ScanSummary(source=source.description)
-    wanted: list[layout.DeliveredFile] = []
+    listed: list[layout.DeliveredFile] = []
     for key in source.list_keys():
         summary.files_listed += 1
         if layout.is_writability_check(key):
             summary.files_ignored += 1
             continue
         try:
-            file = layout.parse_key(key)
+            listed.append(layout.parse_key(key))
         except layout.LayoutError as error:
             _skip_file(summary, progress, Problem(source.name(key), f"outside the layout: {error}"))
-            continue
-        if filters.wants_file(file):
-            wanted.append(file)
-        else:
-            summary.files_not_needed += 1
+    wanted, summary.files_not_needed = choose_files(listed, filters)
     progress.listed(len(wanted))
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="history-read") as pool:
         for file, future in _bounded(pool, wanted, lambda f: _fetch(source, f)):
@@ -144,6 +193,8 @@ def scan(
                 _skip_file(summary, progress, Problem(name, str(error)))
             else:
                 summary.files_read += 1
+                if file.kind == layout.OVERSIZED:
+                    summary.oversized_notifications += 1
                 store.add(_items(raw_items, file, name, filters, summary, progress))
             progress.advance()
     store.commit()
