@@ -225,12 +225,19 @@ def test_timelines_through_athena_match_the_file_scan(
     assert through_athena["summary"]["source"] == (
         "athena://configtrail-test-history/configtrail_test_history.config_items"
     )
-    [execution] = client.list_query_executions(WorkGroup="configtrail-test-history")[
+    executions = client.list_query_executions(WorkGroup="configtrail-test-history")[
         "QueryExecutionIds"
     ]
-    sent = client.get_query_execution(QueryExecutionId=execution)["QueryExecution"]
-    assert sent["Query"].startswith("SELECT ci.awsaccountid AS account")
-    assert sent["QueryExecutionContext"]["Database"] == "configtrail_test_history"
+    sent = sorted(
+        client.get_query_execution(QueryExecutionId=e)["QueryExecution"]["Query"]
+        for e in executions
+    )
+    # The items, and the delivered (account, region, day) partitions for the coverage.
+    assert len(sent) == 2
+    assert sent[0].startswith("SELECT DISTINCT account, region, dt")
+    assert sent[1].startswith("SELECT ci.awsaccountid AS account")
+    context = client.get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
+    assert context["QueryExecutionContext"]["Database"] == "configtrail_test_history"
 
 
 class _FailingAthena:

@@ -21,7 +21,15 @@ class _Collect(HTMLParser):
 def test_json_is_one_document(run_cli, good_dir):
     _code, out, _ = run_cli("--source", str(good_dir), "--format", "json")
     document = json.loads(out)
-    assert set(document) == {"generated", "filters", "summary", "timelines", "totals"}
+    assert set(document) == {
+        "generated",
+        "filters",
+        "summary",
+        "timelines",
+        "totals",
+        "accounts",
+        "coverage",
+    }
     assert document["totals"] == {"resources": 4, "items": 9, "changes": 8}
 
 

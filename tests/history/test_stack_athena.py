@@ -62,18 +62,23 @@ def test_table_projects_partitions_over_the_delivery_layout(kms_plan):
     assert table.inputs["name"] == DEFAULT_TABLE
     assert table.inputs["databaseName"] == "configtrail_audit_history"
     assert table.inputs["tableType"] == "EXTERNAL_TABLE"
-    root = (
-        f"s3://configtrail-audit-archive-{ACCOUNT}-us-east-1/org/config/AWSLogs/{ACCOUNT}/Config/"
-    )
+    root = f"s3://configtrail-audit-archive-{ACCOUNT}-us-east-1/org/config/AWSLogs/"
     params = table.inputs["parameters"]
-    assert params["storage.location.template"] == root + "${region}/${dt}/${kind}/"
+    assert (
+        params["storage.location.template"] == root + "${account}/Config/${region}/${dt}/${kind}/"
+    )
     assert params["projection.enabled"] == "true"
+    # One prefix, many accounts (an organization archive): by default the stack's own.
+    assert (params["projection.account.type"], params["projection.account.values"]) == (
+        "enum",
+        ACCOUNT,
+    )
     assert params["projection.region.values"] == "us-east-1,eu-west-1"
     # AWS Config's day folders are not zero-padded: 2024/9/7.
     assert (params["projection.dt.type"], params["projection.dt.format"]) == ("date", "yyyy/M/d")
     assert params["projection.dt.range"].endswith(",NOW")
     assert params["projection.kind.values"] == "ConfigHistory,ConfigSnapshot"
-    assert [k["name"] for k in table.inputs["partitionKeys"]] == ["region", "dt", "kind"]
+    assert [k["name"] for k in table.inputs["partitionKeys"]] == ["account", "region", "dt", "kind"]
     descriptor = table.inputs["storageDescriptor"]
     assert descriptor["location"] == root
     assert descriptor["serDeInfo"]["serializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
@@ -86,6 +91,18 @@ def test_table_projects_partitions_over_the_delivery_layout(kms_plan):
         "relationships:string",
     ):
         assert field in items
+
+
+def test_projection_lists_every_delivering_account():
+    from configtrail.stack.athena import delivery_root, projection_parameters
+
+    root = delivery_root("archive", "configtrail")
+    assert root == "s3://archive/configtrail/AWSLogs/"
+    params = projection_parameters(["333333333333", "444444444444"], ["us-east-1"], root)
+    assert params["projection.account.values"] == "333333333333,444444444444"
+    assert params["storage.location.template"] == (
+        "s3://archive/configtrail/AWSLogs/${account}/Config/${region}/${dt}/${kind}/"
+    )
 
 
 def test_workgroup_enforces_encrypted_results_in_the_results_bucket(kms_plan):

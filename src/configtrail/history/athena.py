@@ -89,13 +89,11 @@ def build_query(
     partition (a snapshot repeats states with their original capture times), over all earlier
     days or, with `baselineDays`, over those days only.
     """
-    for label, name in (("database", database), ("table", table)):
-        if not _NAME.match(name):
-            raise AthenaError(
-                f"Athena {label} name {name!r} is not valid: use lowercase letters, digits and _"
-            )
+    _check_names(database, table)
     item = "ci"
     common: list[str] = []
+    if filters.accounts is not None:
+        common.append(_in("account", filters.accounts))
     if filters.regions is not None:
         common.append(_in("region", filters.regions))
     if filters.types is not None:
@@ -132,6 +130,36 @@ def build_query(
             "WHERE newest = 1"
         )
     return query
+
+
+def _check_names(database: str, table: str) -> None:
+    for label, name in (("database", database), ("table", table)):
+        if not _NAME.match(name):
+            raise AthenaError(
+                f"Athena {label} name {name!r} is not valid: use lowercase letters, digits and _"
+            )
+
+
+def deliveries_query(
+    filters: Filters, database: str, table: str = DEFAULT_TABLE, today: date | None = None
+) -> str:
+    """The (account, region, day) partitions holding at least one delivered file in the window:
+    what the coverage section needs, from the partition columns alone."""
+    _check_names(database, table)
+    conditions = []
+    if filters.since is not None:
+        last = filters.until.date() if filters.until else (today or date.today())
+        days = _days(filters.since.date(), last)
+        if len(days) <= MAX_DAYS_LISTED:
+            conditions.append(_in("dt", days))
+    if filters.accounts is not None:
+        conditions.append(_in("account", filters.accounts))
+    if filters.regions is not None:
+        conditions.append(_in("region", filters.regions))
+    return (
+        f'SELECT DISTINCT account, region, dt\nFROM "{database}"."{table}"\nWHERE '
+        + "\n  AND ".join(conditions or ["TRUE"])
+    )
 
 
 def _select(item: str, database: str, table: str, conditions: list[str], extra: str = "") -> str:
@@ -292,6 +320,16 @@ def scan_athena(
             batch = []
     store.add(batch)
     store.commit()
+    for row in runner.run(deliveries_query(filters, runner.database, table)):
+        try:
+            year, month, day = (int(part) for part in (row.get("dt") or "").split("/"))
+            summary.deliveries.add(
+                (row["account"] or "", row["region"] or "", date(year, month, day))
+            )
+        except (KeyError, ValueError):
+            problem = Problem(f"{summary.source} partition {row}", "not an account, region, day")
+            summary.skipped_items.append(problem)
+            progress.warn(problem)
     summary.files_read = 0
     summary.items_kept, summary.duplicates = store.added, store.duplicates
     return summary

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from configtrail.history import layout
 from configtrail.history.model import Item, ItemError, item_from_delivery
@@ -29,6 +29,7 @@ class Filters:
     types: frozenset[str] | None = None
     regions: frozenset[str] | None = None
     resource_ids: frozenset[str] | None = None
+    accounts: frozenset[str] | None = None
     since: datetime | None = None
     until: datetime | None = None
     # How far before `since` to look for each resource's last earlier state: None as far as
@@ -43,9 +44,14 @@ class Filters:
             return None
         return self.since - timedelta(days=self.baseline_days)
 
+    def wants_place(self, account: str, region: str) -> bool:
+        if self.accounts is not None and account not in self.accounts:
+            return False
+        return self.regions is None or region in self.regions
+
     def wants_key(self, file: layout.DeliveredFile) -> bool:
-        """What the key alone rules out: other regions and other resource types."""
-        if self.regions is not None and file.region not in self.regions:
+        """What the key alone rules out: other accounts, regions and resource types."""
+        if not self.wants_place(file.account, file.region):
             return False
         return self.types is None or file.resource_type in (None, *self.types)
 
@@ -59,6 +65,8 @@ class Filters:
         if self.types is not None and item.key.resource_type not in self.types:
             return False
         if self.resource_ids is not None and item.key.resource_id not in self.resource_ids:
+            return False
+        if self.accounts is not None and item.key.account not in self.accounts:
             return False
         if self.baseline_days == 0 and self.since is not None and item.capture_time < self.since:
             return False
@@ -129,6 +137,9 @@ class ScanSummary:
     duplicates: int = 0
     skipped_files: list[Problem] = field(default_factory=list)
     skipped_items: list[Problem] = field(default_factory=list)
+    # (account, region, day folder) of every delivery of the wanted accounts and regions, of
+    # any resource type: what the coverage section is computed from.
+    deliveries: set[tuple[str, str, date]] = field(default_factory=set)
 
     @property
     def clean(self) -> bool:
@@ -179,9 +190,13 @@ def scan(
             summary.files_ignored += 1
             continue
         try:
-            listed.append(layout.parse_key(key))
+            file = layout.parse_key(key)
         except layout.LayoutError as error:
             _skip_file(summary, progress, Problem(source.name(key), f"outside the layout: {error}"))
+            continue
+        listed.append(file)
+        if filters.wants_place(file.account, file.region):
+            summary.deliveries.add((file.account, file.region, file.day))
     wanted, summary.files_not_needed = choose_files(listed, filters)
     progress.listed(len(wanted))
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="history-read") as pool:

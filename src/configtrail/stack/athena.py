@@ -1,9 +1,11 @@
 """Query the archive at scale: a Glue table over AWS Config's deliveries, with partition
 projection, and an Athena workgroup whose results are encrypted in a hardened bucket of their own.
 
-Enabled by `configtrail:athena: true`. The table covers `<prefix>/AWSLogs/<account>/Config/
-${region}/${dt}/${kind}/`, where `dt` is the delivery day as AWS Config writes it (`yyyy/M/d`,
-not zero-padded) and `kind` is ConfigHistory or ConfigSnapshot. Partition projection computes the
+Enabled by `configtrail:athena: true`. The table covers `<prefix>/AWSLogs/${account}/Config/
+${region}/${dt}/${kind}/`, where `account` is each account delivering to the archive (an
+organization archive holds many under one prefix; `HistoryQueriesArgs.accounts`, by default the
+stack's own), `dt` is the delivery day as AWS Config writes it (`yyyy/M/d`, not zero-padded) and
+`kind` is ConfigHistory or ConfigSnapshot. Partition projection computes the
 partitions from the query's predicates, so nothing has to crawl the archive or add partitions as
 deliveries arrive. `configuration`, `supplementaryConfiguration`, `tags` and `relationships` are
 declared `string`: the JSON SerDe hands them over as the JSON text AWS Config wrote, which
@@ -66,7 +68,12 @@ COLUMNS = (
         "array<struct<" + ",".join(f"{name}:{kind}" for name, kind in _ITEM_FIELDS) + ">>",
     ),
 )
-PARTITION_KEYS = (("region", "string"), ("dt", "string"), ("kind", "string"))
+PARTITION_KEYS = (
+    ("account", "string"),
+    ("region", "string"),
+    ("dt", "string"),
+    ("kind", "string"),
+)
 
 
 def database_name(stack: str) -> str:
@@ -74,17 +81,20 @@ def database_name(stack: str) -> str:
     return "configtrail_" + "".join(c if c.isalnum() else "_" for c in stack.lower()) + "_history"
 
 
-def delivery_root(bucket: str, key_prefix: str, account_id: str) -> str:
+def delivery_root(bucket: str, key_prefix: str) -> str:
+    """Where AWS Config's `AWSLogs/<account>/...` folders start in the archive."""
     prefix = f"{key_prefix}/" if key_prefix else ""
-    return f"s3://{bucket}/{prefix}AWSLogs/{account_id}/Config/"
+    return f"s3://{bucket}/{prefix}AWSLogs/"
 
 
-def projection_parameters(regions: list[str], root: str) -> dict[str, str]:
+def projection_parameters(accounts: list[str], regions: list[str], root: str) -> dict[str, str]:
     """Table properties that make Athena compute partitions instead of looking them up."""
     return {
         "classification": "json",
         "EXTERNAL": "TRUE",
         "projection.enabled": "true",
+        "projection.account.type": "enum",
+        "projection.account.values": ",".join(accounts),
         "projection.region.type": "enum",
         "projection.region.values": ",".join(regions),
         "projection.dt.type": "date",
@@ -94,7 +104,7 @@ def projection_parameters(regions: list[str], root: str) -> dict[str, str]:
         "projection.dt.interval.unit": "DAYS",
         "projection.kind.type": "enum",
         "projection.kind.values": "ConfigHistory,ConfigSnapshot",
-        "storage.location.template": root + "${region}/${dt}/${kind}/",
+        "storage.location.template": root + "${account}/Config/${region}/${dt}/${kind}/",
     }
 
 
@@ -111,6 +121,8 @@ class HistoryQueriesArgs:
     workgroup_name: str
     protect: bool
     results_expiration_days: int  # the environment's retentionDays
+    # Accounts delivering to this archive (an organization archive's members); None: this one.
+    accounts: list[str] | None = None
 
 
 class HistoryQueries(pulumi.ComponentResource):
@@ -163,8 +175,13 @@ class HistoryQueries(pulumi.ComponentResource):
             region=args.region,
             opts=child(self),
         )
-        root = pulumi.Output.all(args.archive_bucket, args.account.account_id).apply(
-            lambda v: delivery_root(v[0], args.key_prefix, v[1])
+        root = pulumi.Output.from_input(args.archive_bucket).apply(
+            lambda bucket: delivery_root(bucket, args.key_prefix)
+        )
+        accounts = (
+            pulumi.Output.from_input(list(args.accounts))
+            if args.accounts
+            else pulumi.Output.from_input(args.account.account_id).apply(lambda own: [own])
         )
         self.table = aws.glue.CatalogTable(
             f"{name}-table",
@@ -172,7 +189,9 @@ class HistoryQueries(pulumi.ComponentResource):
             database_name=self.database.name,
             description="Configuration items from ConfigHistory and ConfigSnapshot files",
             table_type="EXTERNAL_TABLE",
-            parameters=root.apply(lambda r: projection_parameters(args.regions, r)),
+            parameters=pulumi.Output.all(root, accounts).apply(
+                lambda v: projection_parameters(v[1], args.regions, v[0])
+            ),
             partition_keys=[{"name": n, "type": t} for n, t in PARTITION_KEYS],
             storage_descriptor={
                 "location": root,

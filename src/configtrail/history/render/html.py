@@ -10,6 +10,8 @@ from typing import TextIO
 from configtrail.history.model import Timeline
 from configtrail.history.render import (
     Report,
+    coverage_cells,
+    coverage_note,
     filters_text,
     summary_rows,
     time_text,
@@ -133,7 +135,11 @@ def write(report: Report, out: TextIO) -> None:
         )
         + "</p>\n"
     )
+    account = None
     for timeline in report.each():
+        if timeline.key.account != account:
+            account = timeline.key.account
+            out.write(f"<h2>Account {escape(account)}</h2>\n")
         out.write(_section(timeline, report.filters.since, report.filters.until))
     totals = report.totals
     if not totals.resources:
@@ -142,6 +148,16 @@ def write(report: Report, out: TextIO) -> None:
         "<section><h2>Summary</h2><table><tbody>"
         + "".join(
             f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in summary_rows(report)
+        )
+        + "</tbody></table>"
+    )
+    out.write(
+        f"<h3>Coverage</h3><p>{escape(coverage_note(report))}</p><table><thead><tr>"
+        "<th>account</th><th>region</th><th>recording</th><th>days delivered</th>"
+        "<th>gaps (no delivery)</th></tr></thead><tbody>"
+        + "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in coverage_cells(row)) + "</tr>"
+            for row in report.coverage
         )
         + "</tbody></table>"
     )

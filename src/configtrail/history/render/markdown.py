@@ -7,6 +7,8 @@ from typing import TextIO
 from configtrail.history.model import Timeline
 from configtrail.history.render import (
     Report,
+    coverage_cells,
+    coverage_note,
     filters_text,
     summary_rows,
     time_text,
@@ -58,8 +60,11 @@ def write(report: Report, out: TextIO) -> None:
     out.write(f"Source `{cell(summary.source)}`, generated {time_text(report.generated)}.\n\n")
     for label, value in filters_text(report.filters):
         out.write(f"- {label}: {cell(value)}\n")
-    out.write("\n## Resources\n\n")
+    account = None
     for timeline in report.each():
+        if timeline.key.account != account:
+            account = timeline.key.account
+            out.write(f"\n## Account {account}\n\n")
         out.write("\n".join(_section(timeline)) + "\n")
     totals = report.totals
     if not totals.resources:
@@ -67,6 +72,15 @@ def write(report: Report, out: TextIO) -> None:
     out.write("## Summary\n\n| | |\n|---|---|\n")
     for label, value in summary_rows(report):
         out.write(f"| {label} | {value} |\n")
+    out.write("\n### By account\n\n| account | resources | items | field changes |\n")
+    out.write("|---|---|---|---|\n")
+    for name, (resources, items, changes) in sorted(report.totals.by_account.items()):
+        out.write(f"| {name} | {resources} | {items} | {changes} |\n")
+    out.write(f"\n## Coverage\n\n{coverage_note(report)}\n\n")
+    out.write("| account | region | recording | days delivered | gaps (no delivery) |\n")
+    out.write("|---|---|---|---|---|\n")
+    for row in report.coverage:
+        out.write("| " + " | ".join(cell(c) for c in coverage_cells(row)) + " |\n")
     skipped = summary.skipped_files + summary.skipped_items
     if skipped:
         out.write("\n### Skipped\n\n")
