@@ -385,6 +385,7 @@ def run(args: argparse.Namespace) -> int:
                 timelines=store.timelines(filters.since, filters.until),
                 coverage=recording,
                 coverage_expected=expected is not None,
+                time_range=store.time_range(filters.since, filters.until),
             )
             if path:
                 path.parent.mkdir(parents=True, exist_ok=True)

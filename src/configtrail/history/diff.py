@@ -14,13 +14,14 @@ diff read like the change a person made rather than like its encoding:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
 from configtrail.history.model import SECTIONS, Change, Entry, Item, Timeline
 
-_ABSENT = object()
+ABSENT = _ABSENT = object()
 
 
 def _decoded(value: Any) -> Any:
@@ -127,3 +128,39 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     if first is None:
         raise ValueError("a timeline needs at least one item")
     return Timeline(key=first, baseline=baseline, entries=entries)
+
+
+def decode_deep(value: Any) -> Any:
+    """A value with every JSON document embedded as text (plain or URL-encoded) decoded, at any
+    depth: how a person wants to read a configuration item."""
+    value = _decoded(value)
+    if isinstance(value, dict):
+        return {key: decode_deep(element) for key, element in value.items()}
+    if isinstance(value, list):
+        return [decode_deep(element) for element in value]
+    return value
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def lookup(value: Any, path: str) -> Any:
+    """The value at a flattened path (`a.b[0].c`) inside a section, decoding embedded JSON on the
+    way; ABSENT when there is none (or the path cannot be read back, e.g. a key with a dot)."""
+    for key, index in _TOKEN.findall(path):
+        value = _decoded(value)
+        if index:
+            if not isinstance(value, list) or int(index) >= len(value):
+                return ABSENT
+            value = value[int(index)]
+        elif isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return ABSENT
+    return value
+
+
+def ancestors(path: str) -> list[str]:
+    """`a.b[0].c` -> ["a", "a.b", "a.b[0]"]: the containers above a leaf, outermost first."""
+    cuts = [m.start() for m in re.finditer(r"[.\[]", path) if m.start() > 0]
+    return [path[:cut] for cut in cuts]

@@ -59,10 +59,17 @@ class Item:
     name: str | None
     source: str  # the delivered file it came from, for provenance
     sections: dict[str, Any]
+    # Every other field of the item as delivered (version, ARN, times, availability zone, ...),
+    # so that a report can show the whole item.
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def present(self) -> bool:
         return self.status not in GONE
+
+    def document(self) -> dict[str, Any]:
+        """The whole configuration item, as delivered."""
+        return {**self.metadata, **self.sections}
 
 
 def _get(raw: dict, name: str) -> Any:
@@ -143,6 +150,7 @@ def item_from_delivery(
         name=_get(raw, "resourceName"),
         source=source,
         sections={name: raw.get(name) for name in SECTIONS},
+        metadata={name: value for name, value in raw.items() if name not in SECTIONS},
     )
 
 

@@ -87,7 +87,9 @@ class ItemStore:
                 item.arn,
                 item.name,
                 self._file_id(item.source),
-                zlib.compress(json.dumps(item.sections, separators=(",", ":")).encode(), 1),
+                zlib.compress(
+                    json.dumps([item.sections, item.metadata], separators=(",", ":")).encode(), 1
+                ),
             )
             for item in items
         ]
@@ -130,6 +132,27 @@ class ItemStore:
             if window:
                 yield build_timeline(window, baseline)
 
+    def time_range(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """First and last capture time of the items in [since, until), or None: the shared time
+        axis of a report without a window."""
+        self._db.commit()
+        query, arguments = "SELECT MIN(captured), MAX(captured) FROM items WHERE 1", []
+        if since is not None:
+            query += " AND captured >= ?"
+            arguments.append(_time_text(since))
+        if until is not None:
+            query += " AND captured < ?"
+            arguments.append(_time_text(until))
+        first, last = self._db.execute(query, arguments).fetchone()
+        if first is None:
+            return None
+        return (
+            datetime.fromisoformat(first + "+00:00"),
+            datetime.fromisoformat(last + "+00:00"),
+        )
+
     def count_resources(self) -> int:
         return self._db.execute(
             "SELECT COUNT(*) FROM (SELECT DISTINCT account, region, type, id FROM items)"
@@ -138,6 +161,7 @@ class ItemStore:
 
 def _item(row: tuple) -> Item:
     account, region, rtype, rid, captured, state_id, status, arn, name, source, body = row
+    sections, metadata = json.loads(zlib.decompress(body))
     return Item(
         key=ResourceKey(account, region, rtype, rid),
         capture_time=datetime.fromisoformat(captured + "+00:00"),
@@ -146,5 +170,6 @@ def _item(row: tuple) -> Item:
         arn=arn,
         name=name,
         source=source,
-        sections=json.loads(zlib.decompress(body)),
+        sections=sections,
+        metadata=metadata,
     )

@@ -40,6 +40,8 @@ class Report:
     totals: Totals = field(default_factory=Totals)
     coverage: list[Coverage] = field(default_factory=list)
     coverage_expected: bool = False  # expected pairs were given (else: the pairs seen)
+    # First and last capture time in the window: the shared time axis when no window is given.
+    time_range: tuple[datetime, datetime] | None = None
 
     def each(self) -> Iterable[Timeline]:
         """The timelines (sorted by account first), counting them as they pass."""

@@ -15,6 +15,7 @@ def _item(item: Item) -> dict[str, Any]:
         "status": item.status,
         "configurationStateId": item.state_id,
         "source": item.source,
+        "configurationItem": item.document(),
     }
 
 

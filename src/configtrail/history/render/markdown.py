@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import TextIO
 
+from configtrail.history.diff import decode_deep
 from configtrail.history.model import Timeline
 from configtrail.history.render import (
     Report,
@@ -43,6 +45,7 @@ def _section(timeline: Timeline) -> list[str]:
         when, status = time_text(entry.item.capture_time), entry.item.status
         if not entry.changes:
             lines.append(f"| {when} | {status} | {entry.note} | | | |")
+            continue
         for change in entry.changes:
             before = "" if change.kind == "added" else f"`{cell(value_text(change.before))}`"
             after = "" if change.kind == "removed" else f"`{cell(value_text(change.after))}`"
@@ -51,6 +54,20 @@ def _section(timeline: Timeline) -> list[str]:
                 f"`{cell(change.section + '.' + change.path)}` | {before} | {after} |"
             )
     lines.append("")
+    latest = timeline.entries[-1].item
+    lines += [
+        f"<details><summary>Configuration at {time_text(latest.capture_time)} "
+        "(the last item)</summary>",
+        "",
+        "```json",
+        json.dumps(
+            decode_deep(latest.document()), indent=2, default=str, ensure_ascii=False
+        ).replace("```", "` ` `"),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
     return lines
 
 
