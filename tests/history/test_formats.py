@@ -27,6 +27,7 @@ def test_json_is_one_document(run_cli, good_dir):
         "timelines",
         "totals",
         "accounts",
+        "compliance",
         "coverage",
     }
     assert document["totals"] == {"resources": 4, "items": 9, "changes": 8}

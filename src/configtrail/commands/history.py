@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichBar
 
 from configtrail import catalog
-from configtrail.history import athena, coverage, render, scan
+from configtrail.history import athena, compliance, coverage, render, scan
 from configtrail.history.reader import SourceError, open_source
 from configtrail.history.store import ItemStore
 
@@ -374,6 +374,11 @@ def run(args: argparse.Namespace) -> int:
             err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
             return UNUSABLE
         generated = datetime.now(UTC)
+        controls = compliance.build(
+            store.timelines(filters.since, filters.until, types=[compliance.COMPLIANCE_TYPE]),
+            lambda key: next(store.timelines(None, filters.until, key=key), None),
+            filters.since,
+        )
         first, last = coverage_window(filters, summary.deliveries, generated)
         recording = coverage.coverage(summary.deliveries, first, last, expected)
 
@@ -386,6 +391,7 @@ def run(args: argparse.Namespace) -> int:
                 coverage=recording,
                 coverage_expected=expected is not None,
                 time_range=store.time_range(filters.since, filters.until),
+                compliance=controls,
             )
             if path:
                 path.parent.mkdir(parents=True, exist_ok=True)

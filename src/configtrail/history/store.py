@@ -104,19 +104,31 @@ class ItemStore:
         self._db.commit()
 
     def timelines(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        types: Iterable[str] | None = None,
+        key: ResourceKey | None = None,
     ) -> Iterator[Timeline]:
         """Timelines of the resources with at least one item in [since, until), sorted by
-        account, region, type and id. Items before `since` only supply each baseline."""
+        account, region, type and id (only of `types`, or only the resource `key`, when
+        given). Items before `since` only supply each baseline."""
         self._db.commit()
         query = (
             "SELECT account, region, type, items.id, captured, state_id, status, arn, name, "
-            "files.key, body FROM items JOIN files ON files.id = items.file"
+            "files.key, body FROM items JOIN files ON files.id = items.file WHERE 1"
         )
         arguments: list[str] = []
         if until is not None:
-            query += " WHERE captured < ?"
+            query += " AND captured < ?"
             arguments.append(_time_text(until))
+        if types is not None:
+            wanted = sorted(types)
+            query += f" AND type IN ({', '.join('?' * len(wanted))})"
+            arguments.extend(wanted)
+        if key is not None:
+            query += " AND account = ? AND region = ? AND type = ? AND items.id = ?"
+            arguments.extend([key.account, key.region, key.resource_type, key.resource_id])
         query += " ORDER BY account, region, type, items.id, captured, state_order, state_id"
         rows = self._db.execute(query, arguments)
         start = _time_text(since) if since is not None else None

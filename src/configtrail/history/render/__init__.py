@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from configtrail import catalog
+from configtrail.history.compliance import ComplianceReport
 from configtrail.history.coverage import Coverage
 from configtrail.history.model import Timeline
 from configtrail.history.scan import Filters, ScanSummary
@@ -42,6 +43,7 @@ class Report:
     coverage_expected: bool = False  # expected pairs were given (else: the pairs seen)
     # First and last capture time in the window: the shared time axis when no window is given.
     time_range: tuple[datetime, datetime] | None = None
+    compliance: ComplianceReport = field(default_factory=ComplianceReport)
 
     def each(self) -> Iterable[Timeline]:
         """The timelines (sorted by account first), counting them as they pass."""
@@ -121,6 +123,35 @@ def coverage_cells(row: Coverage) -> tuple[str, str, str, str, str]:
         row.status,
         f"{len(row.delivered)} of {row.window_days}",
         "; ".join(str(gap) for gap in row.gaps) or "—",
+    )
+
+
+CONTROL_COLUMNS = ("rule", "control", "resources", "compliant now", "changes in the window")
+
+
+def control_cells(control) -> tuple[str, str, str, str, str]:
+    return (
+        control.rule,
+        control.control or "—",
+        str(control.resources),
+        f"{control.compliant} of {control.resources}",
+        str(control.changes),
+    )
+
+
+def transition_text(transition) -> str:
+    """One line: when, rule, from -> to, and the configuration change that preceded it."""
+    text = (
+        f"{time_text(transition.time)}: {transition.rule} {transition.before} -> {transition.after}"
+    )
+    cause = transition.cause
+    if cause is None:
+        return text + " (no configuration change since the previous evaluation)"
+    fields = ", ".join(cause.fields[:5]) + (" ..." if len(cause.fields) > 5 else "")
+    return (
+        text
+        + f" after the configuration change at {time_text(cause.time)} ({cause.note}"
+        + (f": {fields})" if fields else ")")
     )
 
 

@@ -24,12 +24,15 @@ from typing import Any, TextIO
 from configtrail.history.diff import ABSENT, ancestors, decode_deep, flatten, lookup
 from configtrail.history.model import Change, Entry, Item, Timeline
 from configtrail.history.render import (
+    CONTROL_COLUMNS,
     Report,
+    control_cells,
     coverage_cells,
     coverage_note,
     filters_text,
     summary_rows,
     time_text,
+    transition_text,
     value_text,
 )
 
@@ -87,7 +90,8 @@ td.kind{white-space:nowrap} .chart svg{max-width:100%;height:auto}
 svg text{font-size:10px;fill:#555}
 .status-gaps,.status-no-delivery{color:#c62828;font-weight:600}
 .status-not-expected{color:#8d6e00;font-weight:600} .status-continuous{color:#2e7d32}
-.skipped{color:#c62828}
+.skipped{color:#c62828} td.compliant{color:#2e7d32;font-weight:600}
+td.non-compliant{color:#c62828;font-weight:600} ul{margin:.2rem 0}
 details>summary{cursor:pointer;color:#1565c0}
 @media print{
  body{margin:0;max-width:none;font-size:10pt} nav#contents{break-after:page}
@@ -277,7 +281,7 @@ def _item_block(entry: Entry, previous: Item | None) -> str:
     return f'<div class="item {entry.note}">{heading}{table}{_configuration(item)}</div>'
 
 
-def _resource(anchor: str, timeline: Timeline, axis: Axis) -> str:
+def _resource(anchor: str, timeline: Timeline, axis: Axis, report: Report) -> str:
     key = timeline.key
     meta = [f"account {escape(key.account)}", escape(key.region)]
     if timeline.name and timeline.name != key.resource_id:
@@ -287,7 +291,8 @@ def _resource(anchor: str, timeline: Timeline, axis: Axis) -> str:
     parts = [
         f'<article class="resource" id="{anchor}"><h4>{escape(key.resource_type)} '
         f"<code>{breakable(key.resource_id)}</code></h4>"
-        f'<p class="meta">{" · ".join(meta)}</p>{chart(timeline, axis)}'
+        f'<p class="meta">{" · ".join(meta)}</p>{chart(timeline, axis)}',
+        _compliance(report, timeline),
     ]
     previous = timeline.baseline
     if previous is not None:
@@ -331,7 +336,7 @@ def write(report: Report, out: TextIO) -> None:
                 account = key.account
                 body.write(f'<h3 id="account-{escape(account)}">Account {escape(account)}</h3>\n')
             anchor = f"r{index}"
-            body.write(_resource(anchor, timeline, axis))
+            body.write(_resource(anchor, timeline, axis, report))
             changes = timeline.change_count
             last = timeline.entries[-1].note
             contents.append(
@@ -436,6 +441,7 @@ def _summary(report: Report, out: TextIO, by_type, changed_by_account) -> None:
                 for t, n in sorted(by_type.items())
             ],
         )
+        + _controls(report)
         + '<h3 id="coverage">Recording coverage</h3>'
         f"<p>{escape(coverage_note(report))}</p>"
     )
@@ -465,6 +471,44 @@ def _summary(report: Report, out: TextIO, by_type, changed_by_account) -> None:
             out.write(f"<li><code>{breakable(problem.name)}</code>: {escape(problem.reason)}</li>")
         out.write("</ul>")
     out.write("</section>\n")
+
+
+def _controls(report: Report) -> str:
+    controls = report.compliance.controls
+    if not controls:
+        return ""
+    rows = [[escape(c) for c in control_cells(control)] for control in controls]
+    return '<h3 id="controls">Controls</h3>' + _table(list(CONTROL_COLUMNS), rows, 2)
+
+
+STATE_CSS = {"COMPLIANT": "compliant", "NON_COMPLIANT": "non-compliant"}
+
+
+def _compliance(report: Report, timeline: Timeline) -> str:
+    """The resource's compliance with each rule over the window, transitions with causes."""
+    record = report.compliance.of(timeline.key)
+    if record is None:
+        return ""
+    rules = sorted(record.now.keys() | record.before.keys())
+    rows = []
+    for rule in rules:
+        changes = [t for t in record.transitions if t.rule == rule]
+        history = "".join(
+            f'<li class="transition">{escape(transition_text(t))}</li>' for t in changes
+        )
+        before = record.before.get(rule, "—")
+        now = record.now.get(rule, "—")
+        rows.append(
+            f"<tr><td><code>{breakable(rule)}</code></td>"
+            f'<td class="{STATE_CSS.get(before, "")}">{escape(before)}</td>'
+            f'<td class="{STATE_CSS.get(now, "")}">{escape(now)}</td>'
+            f"<td>{f'<ul>{history}</ul>' if history else 'no change'}</td></tr>"
+        )
+    return (
+        '<div class="compliance"><h5>Compliance with each rule</h5><table><thead><tr>'
+        "<th>rule</th><th>before the window</th><th>now</th><th>changes in the window</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+    )
 
 
 def _contents(contents, out: TextIO) -> None:

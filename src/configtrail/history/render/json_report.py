@@ -71,6 +71,8 @@ def write(report: Report, out: TextIO) -> None:
         )
         + ',\n  "accounts": '
         + json.dumps(accounts)
+        + ',\n  "compliance": '
+        + json.dumps(report.compliance.as_dict())
         + ',\n  "coverage": '
         + json.dumps(
             {

@@ -8,12 +8,15 @@ from typing import TextIO
 from configtrail.history.diff import decode_deep
 from configtrail.history.model import Timeline
 from configtrail.history.render import (
+    CONTROL_COLUMNS,
     Report,
+    control_cells,
     coverage_cells,
     coverage_note,
     filters_text,
     summary_rows,
     time_text,
+    transition_text,
     value_text,
 )
 
@@ -93,6 +96,22 @@ def write(report: Report, out: TextIO) -> None:
     out.write("|---|---|---|---|\n")
     for name, (resources, items, changes) in sorted(report.totals.by_account.items()):
         out.write(f"| {name} | {resources} | {items} | {changes} |\n")
+    controls = report.compliance
+    if controls.controls:
+        out.write("\n## Compliance\n\n| " + " | ".join(CONTROL_COLUMNS) + " |\n")
+        out.write("|" + "---|" * len(CONTROL_COLUMNS) + "\n")
+        for control in controls.controls:
+            out.write("| " + " | ".join(cell(c) for c in control_cells(control)) + " |\n")
+        for resource in controls.resources:
+            if not resource.transitions:
+                continue
+            target = resource.target
+            out.write(
+                f"\n**{target.resource_type} `{cell(target.resource_id)}`** "
+                f"({target.account}, {target.region}):\n\n"
+            )
+            for transition in resource.transitions:
+                out.write(f"- {cell(transition_text(transition))}\n")
     out.write(f"\n## Coverage\n\n{coverage_note(report)}\n\n")
     out.write("| account | region | recording | days delivered | gaps (no delivery) |\n")
     out.write("|---|---|---|---|---|\n")

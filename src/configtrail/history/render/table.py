@@ -9,11 +9,14 @@ from rich.table import Table
 
 from configtrail.history.model import Timeline
 from configtrail.history.render import (
+    CONTROL_COLUMNS,
     Report,
+    control_cells,
     coverage_cells,
     coverage_note,
     filters_text,
     time_text,
+    transition_text,
     value_text,
 )
 
@@ -77,6 +80,20 @@ def write(report: Report, out: TextIO) -> None:
             f"  account {name}: {resources} resources, {items} items, {changes} field changes",
             markup=False,
         )
+    if report.compliance.controls:
+        controls = Table(title="Compliance", title_justify="left")
+        for column in CONTROL_COLUMNS:
+            controls.add_column(column, overflow="fold")
+        for control in report.compliance.controls:
+            controls.add_row(*control_cells(control))
+        console.print(controls)
+        for resource in report.compliance.resources:
+            for transition in resource.transitions:
+                console.print(
+                    f"  {resource.target.resource_type} {resource.target.resource_id}: "
+                    f"{transition_text(transition)}",
+                    markup=False,
+                )
     recording = Table(title="Coverage", caption=coverage_note(report), title_justify="left")
     for column in ("account", "region", "recording", "days delivered", "gaps (no delivery)"):
         recording.add_column(column, overflow="fold")
