@@ -376,7 +376,7 @@ def run(args: argparse.Namespace) -> int:
         generated = datetime.now(UTC)
         controls = compliance.build(
             store.timelines(filters.since, filters.until, types=[compliance.COMPLIANCE_TYPE]),
-            lambda key: next(store.timelines(None, filters.until, key=key), None),
+            lambda keys: {t.key: t for t in store.timelines(None, filters.until, keys=keys)},
             filters.since,
         )
         first, last = coverage_window(filters, summary.deliveries, generated)

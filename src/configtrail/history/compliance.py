@@ -22,6 +22,7 @@ the window.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,18 +186,18 @@ def control_of(rule: str) -> str | None:
 
 def build(
     compliance_timelines: Iterable[Timeline],
-    resource_timeline,
+    resource_timelines,
     since: datetime | None = None,
 ) -> ComplianceReport:
     """`compliance_timelines`: the AWS::Config::ResourceCompliance timelines;
-    `resource_timeline(key)`: the evaluated resource's own timeline (or None)."""
+    `resource_timelines(keys)`: {key: the timeline} of those evaluated resources (one read)."""
     report = ComplianceReport()
+    pending: list[tuple[ResourceCompliance, int, datetime | None]] = []
     for timeline in compliance_timelines:
         items = ([timeline.baseline] if timeline.baseline else []) + [
             e.item for e in timeline.entries
         ]
         record: ResourceCompliance | None = None
-        history: Timeline | None = None
         previous: dict[str, str] | None = None
         previous_time: datetime | None = None
         for item in items:
@@ -205,7 +206,6 @@ def build(
                 continue
             if record is None:
                 record = ResourceCompliance(target=target)
-                history = resource_timeline(target)
             in_window = since is None or item.capture_time >= since
             if not in_window:
                 record.before = dict(rules)
@@ -216,20 +216,19 @@ def build(
                         was = previous.get(rule, NOT_EVALUATED)
                         now = rules.get(rule, NOT_EVALUATED)
                         if was != now:
+                            pending.append((record, len(record.transitions), previous_time))
                             record.transitions.append(
-                                Transition(
-                                    time=item.capture_time,
-                                    rule=rule,
-                                    before=was,
-                                    after=now,
-                                    cause=_cause(history, previous_time, item.capture_time),
-                                    source=item.source,
-                                )
+                                Transition(item.capture_time, rule, was, now, None, item.source)
                             )
             previous, previous_time = dict(rules), item.capture_time
             record.now = dict(rules)
         if record is not None:
             report.resources.append(record)
+    histories = resource_timelines({record.target for record, _, _ in pending}) if pending else {}
+    for record, index, previous_time in pending:
+        transition = record.transitions[index]
+        cause = _cause(histories.get(record.target), previous_time, transition.time)
+        record.transitions[index] = dataclasses.replace(transition, cause=cause)
     report.resources.sort(key=lambda r: r.target)
     rules = sorted({rule for r in report.resources for rule in (r.now.keys() | r.before.keys())})
     for rule in rules:

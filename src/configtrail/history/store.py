@@ -175,15 +175,15 @@ class ItemStore:
         since: datetime | None = None,
         until: datetime | None = None,
         types: Iterable[str] | None = None,
-        key: ResourceKey | None = None,
+        keys: Iterable[ResourceKey] | None = None,
     ) -> Iterator[Timeline]:
         """Timelines of the resources with at least one item in [since, until), sorted by
-        account, region, type and id (only of `types`, or only the resource `key`, when
+        account, region, type and id (only of `types`, or only the resources `keys`, when
         given). Items before `since` only supply each baseline."""
         start = time_text(since) if since is not None else None
         end = time_text(until) if until is not None else None
         wanted = frozenset(types) if types is not None else None
-        keys = {tuple(key)} if key is not None else None
+        keys = {tuple(k) for k in keys} if keys is not None else None
         for group in self._groups(start, end, wanted, keys):
             yield _timeline(group, start, self._files)
 
