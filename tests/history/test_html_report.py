@@ -97,6 +97,10 @@ def test_every_chart_shares_one_time_axis(run_cli, good_dir):
     assert len(axes) == 1
     [axis] = axes
     assert next(label for _, label in axis) == "2025-03-01" and axis[-1][1] == "2025-03-05"
+    # Without a window the axis spans the items; ticks never repeat a label.
+    _, whole = render(run_cli, good_dir)
+    labels = [t.text() for t in whole.find("svg").find_all("text", cls="tick")]
+    assert len(set(labels)) == len(labels) == 5
 
     # Placement is on that axis: the guardrail's dots (March 3rd) sit right of the model's first.
     def dots(resource_id):

@@ -133,8 +133,10 @@ class Axis:
     def ticks(self) -> list[tuple[float, str]]:
         step = (self.end - self.start) / (TICKS - 1)
         marks = [self.start + step * n for n in range(TICKS)]
-        short = (self.end - self.start) <= timedelta(days=2)
-        return [(self.x(m), m.strftime("%Y-%m-%d %H:%M" if short else "%Y-%m-%d")) for m in marks]
+        days = [m.strftime("%Y-%m-%d") for m in marks]
+        if len(set(days)) < len(days):  # ticks less than a day apart: say the time too
+            return [(self.x(m), m.strftime("%Y-%m-%d %H:%M")) for m in marks]
+        return [(self.x(m), day) for m, day in zip(marks, days, strict=True)]
 
 
 def axis_of(report: Report) -> Axis:
