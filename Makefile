@@ -1,5 +1,5 @@
 # ConfigTrail: every CI step is a target here, so anything CI does can be run by hand.
-# `make help` lists the targets. Variables can be overridden: `make plan ENV=prod`.
+# `make help` lists the targets. Variables can be overridden: `make plan ENV=ml-prod`.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -8,15 +8,27 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-ENV ?= dev
-# Fully qualified stack name for the Pulumi CLI (e.g. my-org/configtrail/prod); default: ENV.
+# A stack of the estate (environments/Pulumi.<ENV>.yaml).
+ENV ?= trial
+# Fully qualified stack name for the Pulumi CLI (e.g. my-org/configtrail/ml-prod); default: ENV.
 STACK ?= $(ENV)
 PULUMI ?= pulumi
 POLICY_PACK := ../policies
-POLICY_CONFIG = ../policies/config/$(ENV).json
+# Derived from the stack file by `configtrail policy-config` (never kept by hand).
+POLICY_CONFIG = ../build/$(ENV)/policy-config.json
 MESSAGE ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
+
+# Variables a person may set on the command line: those with a default here (`X ?= ...`) and the
+# ones recipes read from the environment. Anything else is refused before anything runs:
+# `make plan ENVIRONMENT=ml-prod` would otherwise quietly plan the default stack.
+KNOWN_VARIABLES := $(sort $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) \
+  COMMAND CONFIRM AUDIT_SOURCE)
+UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error unknown variable $(UNKNOWN_VARIABLES) on the command line; variables: $(KNOWN_VARIABLES))
+endif
 
 .PHONY: help venv lock plan check check-plan test clean preview up refresh destroy drift
 .PHONY: converged drift-issue confirm job-summary bootstrap-plan check-bootstrap
@@ -28,13 +40,11 @@ help:
 ## venv: create .venv with the pinned dependencies and the configtrail tool
 venv: $(INSTALLED)
 
+# scripts/build-venv makes the build safe to interrupt and to run twice at once (a lock, and a
+# marker written last: a half-built .venv is rebuilt, not reused).
 $(INSTALLED): requirements/main.lock pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/main.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(VENV) requirements/main.lock --editable . --keep checkov \
+	  -- requirements/main.lock pyproject.toml
 
 ## lock: re-resolve requirements/main.in into requirements/main.lock (needs the package index)
 lock:
@@ -67,10 +77,8 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 checkov-venv: $(CHECKOV_INSTALLED)
 
 $(CHECKOV_INSTALLED): requirements/checkov.lock
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.lock
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(CHECKOV_VENV) requirements/checkov.lock \
+	  -- requirements/checkov.lock
 
 ## lock-checkov: re-resolve requirements/checkov.in into requirements/checkov.lock (needs the index)
 lock-checkov:
@@ -113,6 +121,28 @@ check: check-policy
 bench-policy: venv
 	$(BIN)/python benchmarks/policy_pack.py
 
+# --- AI workload pack (policies/ai-workloads/): teams attach it to their own AI stacks ------------
+# It runs in its own virtualenv made from its requirements.txt alone, as the Pulumi CLI makes it
+# for a published or local pack (runtime.options.virtualenv: venv), so the gate also proves that
+# the pack installs without this repository.
+AI_PACK_DIR := policies/ai-workloads
+AI_PACK_VENV := $(AI_PACK_DIR)/venv
+AI_PACK_INSTALLED := $(AI_PACK_VENV)/.installed
+.PHONY: ai-pack-venv check-ai-pack
+
+## ai-pack-venv: the AI workload pack's own virtualenv (policies/ai-workloads/venv) from its requirements.txt
+ai-pack-venv: $(AI_PACK_INSTALLED)
+
+$(AI_PACK_INSTALLED): $(AI_PACK_DIR)/requirements.txt
+	PYTHON=$(PYTHON) scripts/build-venv $(AI_PACK_VENV) $(AI_PACK_DIR)/requirements.txt \
+	  -- $(AI_PACK_DIR)/requirements.txt
+
+## check-ai-pack: the AI pack on every variant of examples/ai-workload (compliant passes, each broken one blocked)
+check-ai-pack: venv ai-pack-venv
+	$(BIN)/configtrail ai-pack --python $(AI_PACK_VENV)/bin/python --out build/ai-workload \
+	  --summary build/summary/ai-pack.md --quiet
+check: check-ai-pack
+
 ## lint: every pre-commit hook over every file (ruff, yamllint, hygiene, schemas, zizmor, secrets, checkov)
 lint: venv checkov-venv
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
@@ -130,7 +160,7 @@ test: venv
 
 ## clean: remove build output and the virtual environment
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) $(AI_PACK_VENV)
 
 # --- the real deploy path: needs the Pulumi CLI, a backend login and AWS credentials -----------
 # The workflows call these same targets (.github/workflows/pulumi.yml), so a run at a terminal is
@@ -144,6 +174,8 @@ ENVIRONMENTS := $(sort $(patsubst environments/Pulumi.%.yaml,%,$(wildcard enviro
 require-env = $(if $(and $(filter 1,$(words $(ENV))),$(filter $(ENV),$(ENVIRONMENTS))),,$(error \
   ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; environments: $(ENVIRONMENTS)))
 PULUMI_IN_INFRA = cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI)
+# Every preview, up and drift check first derives ENV's policy config from its stack file.
+POLICY_CONFIG_FILE = $(BIN)/configtrail policy-config --env $(ENV) >/dev/null
 POLICY_ARGS = --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG)
 DRIFT_DIR ?= build/drift
 SUMMARY_DIR ?= build/summary
@@ -151,16 +183,19 @@ SUMMARY_DIR ?= build/summary
 ## preview: pulumi preview of STACK with the policy pack (real cloud)
 preview: venv
 	$(require-env)
+	$(POLICY_CONFIG_FILE)
 	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --diff $(POLICY_ARGS) --message "$$MESSAGE"
 
 ## up: pulumi up of STACK with the policy pack (real cloud)
 up: venv
 	$(require-env)
+	$(POLICY_CONFIG_FILE)
 	$(PULUMI_IN_INFRA) up --stack "$$STACK" --yes --diff $(POLICY_ARGS) --message "$$MESSAGE"
 
 ## converged: preview of STACK that fails unless nothing would change (CI runs it after each up)
 converged: venv
 	$(require-env)
+	$(POLICY_CONFIG_FILE)
 	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --expect-no-changes --diff $(POLICY_ARGS) \
 	  --message "converged after: $$MESSAGE"
 
@@ -180,6 +215,7 @@ destroy: venv
 drift: venv
 	$(require-env)
 	@mkdir -p $(DRIFT_DIR)
+	$(POLICY_CONFIG_FILE)
 	set +e; ( $(PULUMI_IN_INFRA) preview --stack "$$STACK" --refresh --expect-no-changes --diff \
 	  --color never $(POLICY_ARGS) --message "drift check: $$MESSAGE" ) 2>&1 | tee $(DRIFT_DIR)/$(ENV).log; \
 	status=$${PIPESTATUS[0]}; set -e; \

@@ -94,6 +94,13 @@ CONFIG_SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
             _types(catalog.global_resource_types()),
         ),
     },
+    "aws-cfg-recorder-delivery-channel": {
+        "archiveBuckets": _string_list(
+            "Archive buckets of the estate in another account that this stack's channels may "
+            "deliver to (a member stack's log-archive bucket); derived from the stack files.",
+            [],
+        ),
+    },
     "aws-cfg-deliverychannel-delivery-frequency": {
         "slowestDeliveryFrequency": {
             "type": "string",

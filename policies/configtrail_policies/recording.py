@@ -254,12 +254,20 @@ def global_types_once(args, report) -> None:
 
 def recorder_delivery_channel(args, report) -> None:
     graph = StackGraph(args.resources)
+    # The estate's archive in another account (a member's log-archive bucket), by name.
+    estate_archives = set(
+        settings_for("aws-cfg-recorder-delivery-channel", args.get_config())["archiveBuckets"]
+    )
     channels_by_region: dict[str | None, list] = defaultdict(list)
     for channel in graph.of_type(types.DELIVERY_CHANNEL):
         channels_by_region[graph.region(channel)].append(channel)
     # Decided once per region, not once per recorder: a large stack has many of both.
     delivers_to_stack = {
-        region: any(graph.channel_bucket(channel) is not None for channel in channels)
+        region: any(
+            graph.channel_bucket(channel) is not None
+            or peek(channel.props, "s3BucketName") in estate_archives
+            for channel in channels
+        )
         for region, channels in channels_by_region.items()
     }
     for recorder in graph.of_type(types.RECORDER):
@@ -278,8 +286,10 @@ def recorder_delivery_channel(args, report) -> None:
             targets = [peek(c.props, "s3BucketName") for c in channels]
             shown = names([("(unknown)" if is_unknown(t) else repr(t)) for t in targets])
             report(
-                f"Recorder {name!r} ({region}) delivers to {shown}, which is not a bucket of "
-                "this stack, so the pack cannot vouch for the archive. Deliver to the "
+                f"Recorder {name!r} ({region}) delivers to {shown}, which is neither a bucket "
+                "of this stack nor the estate's archive"
+                + (f" ({names(sorted(estate_archives))})" if estate_archives else "")
+                + ", so the pack cannot vouch for where the history goes. Deliver to the "
                 "ConfigTrail archive bucket.",
                 recorder.urn,
             )

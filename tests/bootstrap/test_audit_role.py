@@ -17,7 +17,7 @@ import yaml
 
 from configtrail.bootstrap import audit, documents
 from configtrail.bootstrap import plan as bootstrap_plan
-from configtrail.plan.mocks import ACCOUNT_ID
+from configtrail.plan.mocks import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
 from tests.bootstrap.helpers import allowed, as_list, denied, permissions, roles, stack_dir, trust
 
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"

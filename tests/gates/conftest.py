@@ -13,15 +13,22 @@ import yaml
 from configtrail import tfplan
 from configtrail.gates import checkov
 from configtrail.plan import export, runner
+from tests.conftest import STACKS
 
 VARIANT = {
-    # Everything the shipped environments leave out: the custom recorder role with its policy
-    # attachment, KMS and notifications, so every mapped type is exercised by some plan.
+    # A standalone stack with everything: archive, vault and recording in one graph (so checkov's
+    # connection checks see a channel that references its bucket), the custom recorder role with
+    # its policy attachment, KMS and notifications, so every mapped type is exercised by some plan.
     "aws:region": "eu-west-1",
+    "configtrail:accountId": "210987654321",
+    "configtrail:stackKind": "standalone",
     "configtrail:regions": ["eu-west-1", "eu-central-1"],
+    "configtrail:recordingProfile": "all",
     "configtrail:recorderRole": "custom",
     "configtrail:archiveEncryption": "kms",
     "configtrail:notifications": True,
+    "configtrail:vault": True,
+    "configtrail:vaultRegion": "eu-central-1",
     "configtrail:rules": ["supporting"],
     "configtrail:tags": {
         "owner": "ml",
@@ -41,8 +48,8 @@ def checkov_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def stack_exports(plan_of, tmp_path_factory) -> dict[str, dict]:
-    """`pulumi stack export` documents of the three environments and the custom-role variant."""
-    exports = {env: export.stack_export(plan_of(env, False)) for env in ("dev", "staging", "prod")}
+    """`pulumi stack export` documents of the estate's stacks and the everything-variant."""
+    exports = {env: export.stack_export(plan_of(env, False)) for env in STACKS}
     directory = tmp_path_factory.mktemp("variant")
     (directory / "Pulumi.variant.yaml").write_text(yaml.safe_dump({"config": VARIANT}))
     exports["variant"] = export.stack_export(runner.run("variant", directory=directory))

@@ -15,6 +15,7 @@ import pytest
 from configtrail import cli, tfplan
 from configtrail.gates import checkov
 from configtrail.plan import export, runner
+from tests.conftest import STACKS
 
 REPO = checkov.REPO_ROOT
 
@@ -53,7 +54,7 @@ def insecure_plan(tmp_path_factory) -> Path:
         preview=False,
     )
     plan = runner.Plan(
-        env="insecure", preview=False, settings=None, resources=resources, outputs=outputs
+        env="insecure", preview=False, stack=None, resources=resources, outputs=outputs
     )
     path = tmp_path_factory.mktemp("insecure") / "insecure" / "tfplan.json"
     return tfplan.write(export.stack_export(plan), path)
@@ -82,7 +83,7 @@ def test_an_insecure_plan_fails_the_checks_it_should(insecure_plan, checkov_bin)
         assert resource in failed.get(check, set()), f"{check} did not fail for {resource}"
 
 
-def test_connection_checks_pass_on_prod_because_the_references_link(
+def test_connection_checks_pass_on_a_complete_stack_because_the_references_link(
     plan_files, checkov_bin, tmp_path
 ):
     # Without `quiet`, so that checkov reports passed checks too; run outside the repository,
@@ -98,7 +99,7 @@ def test_connection_checks_pass_on_prod_because_the_references_link(
             "--framework",
             "terraform_plan",
             "-f",
-            str(plan_files["prod"]),
+            str(plan_files["variant"]),
         ],
         capture_output=True,
         text=True,
@@ -113,12 +114,12 @@ def test_connection_checks_pass_on_prod_because_the_references_link(
         assert (check, "aws_s3_bucket.archive") in passed, check
     assert (
         "CKV2_AWS_45",
-        "aws_config_configuration_recorder_status.recording-us-east-1-status",
+        "aws_config_configuration_recorder_status.recording-eu-west-1-status",
     ) in passed
 
 
 def _scratch_repo(tmp_path: Path, plan_files: dict[str, Path]) -> Path:
-    for env in ("dev", "staging", "prod"):
+    for env in STACKS:
         target = tmp_path / "build" / env / "tfplan.json"
         target.parent.mkdir(parents=True)
         shutil.copy(plan_files[env], target)
@@ -158,7 +159,7 @@ def test_an_acceptance_that_matches_nothing_fails_the_gate(
 ):
     root = _scratch_repo(tmp_path, plan_files)
     accepted = (REPO / ".checkov-accepted.yaml").read_text() + (
-        "- check: CKV_AWS_7\n  where: [build/prod/tfplan.json::aws_kms_key.*]\n"
+        "- check: CKV_AWS_7\n  where: [build/log-archive/tfplan.json::aws_kms_key.*]\n"
         "  reason: keys rotate already so this never matches anything\n"
     )
     (root / "accepted.yaml").write_text(accepted)
@@ -184,10 +185,10 @@ def test_a_missing_plan_is_bad_input_not_a_pass(tmp_path, capsys):
 
 def test_an_unmapped_type_fails_the_gate(tmp_path, stack_exports, plan_files, capsys, monkeypatch):
     root = _scratch_repo(tmp_path, plan_files)
-    document = json.loads(json.dumps(stack_exports["dev"]))
+    document = json.loads(json.dumps(stack_exports["ml-dev"]))
     document["deployment"]["resources"].append(
         {
-            "urn": "urn:pulumi:dev::configtrail::aws:ec2/vpc:Vpc::net",
+            "urn": "urn:pulumi:ml-dev::configtrail::aws:ec2/vpc:Vpc::net",
             "custom": True,
             "type": "aws:ec2/vpc:Vpc",
             "id": "vpc-1",
@@ -195,7 +196,7 @@ def test_an_unmapped_type_fails_the_gate(tmp_path, stack_exports, plan_files, ca
             "outputs": {},
         }
     )
-    tfplan.write(document, root / "build" / "dev" / "tfplan.json")
+    tfplan.write(document, root / "build" / "ml-dev" / "tfplan.json")
     monkeypatch.setattr(checkov, "REPO_ROOT", root)
     code = _cli(root, "--accepted", str(REPO / ".checkov-accepted.yaml"))
     assert code == 1

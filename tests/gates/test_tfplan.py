@@ -65,9 +65,9 @@ def test_every_type_the_program_registers_is_mapped_or_explained(stack_exports):
 
 
 def test_a_new_unmapped_type_is_reported_not_dropped(stack_exports):
-    document = copy.deepcopy(stack_exports["dev"])
+    document = copy.deepcopy(stack_exports["trial"])
     vpc = {
-        "urn": "urn:pulumi:dev::configtrail::aws:ec2/vpc:Vpc::net",
+        "urn": "urn:pulumi:trial::configtrail::aws:ec2/vpc:Vpc::net",
         "custom": True,
         "type": "aws:ec2/vpc:Vpc",
         "id": "vpc-1",
@@ -112,7 +112,7 @@ def test_mapping_round_trips_the_attributes_checkov_reads(stack_exports, plan_fi
 
 
 def test_references_link_children_to_the_resource_they_configure(plan_files, checkov_bin):
-    parsed = checkov_parse(checkov_bin, [plan_files["prod"]])[str(plan_files["prod"])]
+    parsed = checkov_parse(checkov_bin, [plan_files["variant"]])[str(plan_files["variant"])]
     confs = {
         c["__address__"]: c for block in parsed for named in block.values() for c in named.values()
     }
@@ -122,19 +122,19 @@ def test_references_link_children_to_the_resource_they_configure(plan_files, che
     assert confs["aws_s3_bucket_public_access_block.vault-public-access-block"]["bucket"] == [
         "aws_s3_bucket.vault.id"
     ]
-    assert confs["aws_config_configuration_recorder_status.recording-us-east-1-status"]["name"] == [
-        "aws_config_configuration_recorder.recording-us-east-1-recorder.id"
+    assert confs["aws_config_configuration_recorder_status.recording-eu-west-1-status"]["name"] == [
+        "aws_config_configuration_recorder.recording-eu-west-1-recorder.id"
     ]
-    channel = confs["aws_config_delivery_channel.recording-us-east-1-channel"]
+    channel = confs["aws_config_delivery_channel.recording-eu-west-1-channel"]
     assert channel["s3_bucket_name"] == ["aws_s3_bucket.archive.id"]
-    assert channel["sns_topic_arn"] == ["aws_sns_topic.notifications-us-east-1.arn"]
+    assert channel["sns_topic_arn"] == ["aws_sns_topic.notifications-eu-west-1.arn"]
     replication = confs["aws_s3_bucket_replication_configuration.vault-replication"]
     assert replication["bucket"] == ["aws_s3_bucket.archive.id"]
     assert replication["role"] == ["aws_iam_role.vault-replication-role.arn"]
 
 
 def test_provider_region_and_default_tags_become_provider_config(stack_exports):
-    config = tfplan.from_stack_export(stack_exports["prod"])["configuration"]["provider_config"]
+    config = tfplan.from_stack_export(stack_exports["ml-prod"])["configuration"]["provider_config"]
     assert config["aws"]["expressions"]["region"] == {"constant_value": "us-east-1"}
     tags = config["aws"]["expressions"]["default_tags"][0]["tags"]["constant_value"]
     assert tags["environment"] == "prod"

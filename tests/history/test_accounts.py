@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
-import types
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -174,43 +173,41 @@ def test_expect_is_validated(run_cli, org_dir, value, message):
     assert message in " ".join(err.split())
 
 
-def test_estate_supplies_the_expected_pairs(run_cli, org_dir, tmp_path, monkeypatch):
-    """A stand-in `configtrail.estate` module with the contract's `load(dir).recorded()`."""
-    seen = []
+REPO = Path(__file__).resolve().parents[2]
 
-    class Estate:
-        def recorded(self):
-            return [(DEV, "us-east-1", "ml-dev"), (PROD, "us-east-1", "ml-prod")]
 
-    def load(directory):
-        seen.append(directory)
-        return Estate()
-
-    monkeypatch.setitem(sys.modules, "configtrail.estate", types.SimpleNamespace(load=load))
-    (tmp_path / "environments").mkdir()
-    _, out, _ = run_cli(
+def test_estate_supplies_the_expected_pairs(run_cli, org_dir):
+    """The repository's example estate: ml-dev (333333333333) records us-east-1; ml-prod
+    (444444444444) us-east-1, eu-west-1 and us-west-2; trial (555555555555) us-east-1."""
+    code, out, err = run_cli(
         "--source",
         str(org_dir),
         "--format",
         "json",
         *WINDOW,
         "--estate",
-        str(tmp_path / "environments"),
+        str(REPO / "environments"),
     )
-    assert seen == [tmp_path / "environments"]
-    pairs = json.loads(out)["coverage"]["pairs"]
-    assert [(p["account"], p["status"]) for p in pairs] == [
-        (DEV, "gaps"),
-        (PROD, "continuous"),
-        (STRAY, "not expected"),
-    ]
+    assert code == 0, err
+    pairs = {(p["account"], p["region"]): p["status"] for p in json.loads(out)["coverage"]["pairs"]}
+    assert pairs == {
+        (DEV, "us-east-1"): "gaps",
+        (PROD, "us-east-1"): "continuous",
+        (PROD, "eu-west-1"): "no delivery",
+        (PROD, "us-west-2"): "no delivery",
+        ("555555555555", "us-east-1"): "no delivery",
+        (STRAY, "us-east-1"): "not expected",
+    }
 
 
-def test_estate_without_the_module_is_a_clear_error(run_cli, org_dir, monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "configtrail.estate", None)  # import fails
-    code, _, err = run_cli("--source", str(org_dir), "--estate", str(tmp_path))
-    assert code == 2
-    assert "no configtrail.estate; use --expect" in err and "Traceback" not in err
+def test_a_bad_estate_is_one_clear_line(run_cli, org_dir, tmp_path):
+    (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  configtrail:accountId: '12'\n")
+    code, out, err = run_cli("--source", str(org_dir), "--estate", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.startswith(f"configtrail history: --estate {tmp_path}: ")
+    assert "Traceback" not in err and "Pulumi.broken.yaml" in err
+    code, _, err = run_cli("--source", str(org_dir), "--estate", str(tmp_path / "none"))
+    assert code == 2 and "no such directory" in err
 
 
 def test_coverage_function():

@@ -22,6 +22,8 @@ def stack_dir(tmp_path: Path, env: str, **config) -> Path:
     document = {
         "config": {
             "aws:region": "us-east-1",
+            "configtrail:accountId": ACCOUNT,
+            "configtrail:stackKind": "standalone",
             "configtrail:tags": TAGS,
             **{f"configtrail:{k}": v for k, v in config.items()},
         }
@@ -64,15 +66,12 @@ def test_table_projects_partitions_over_the_delivery_layout(kms_plan):
     assert table.inputs["tableType"] == "EXTERNAL_TABLE"
     root = f"s3://configtrail-audit-archive-{ACCOUNT}-us-east-1/org/config/AWSLogs/"
     params = table.inputs["parameters"]
-    assert (
-        params["storage.location.template"] == root + "${account}/Config/${region}/${dt}/${kind}/"
+    assert params["storage.location.template"] == (
+        root + "${account}/Config/${region}/${dt}/${kind}/"
     )
     assert params["projection.enabled"] == "true"
-    # One prefix, many accounts (an organization archive): by default the stack's own.
-    assert (params["projection.account.type"], params["projection.account.values"]) == (
-        "enum",
-        ACCOUNT,
-    )
+    # a standalone archive holds its own account's deliveries
+    assert params["projection.account.values"] == ACCOUNT
     assert params["projection.region.values"] == "us-east-1,eu-west-1"
     # AWS Config's day folders are not zero-padded: 2024/9/7.
     assert (params["projection.dt.type"], params["projection.dt.format"]) == ("date", "yyyy/M/d")
@@ -180,15 +179,8 @@ def test_preview_registers_the_same_resources(tmp_path):
     assert types == sorted(r.type for r in runner.run("prev", directory=directory).resources)
 
 
-def test_pulumi_yaml_declares_the_key_with_the_settings_default():
-    project = yaml.safe_load((runner.REPO_ROOT / "infra" / "Pulumi.yaml").read_text())
-    declared = project["config"]["configtrail:athena"]
-    assert declared["type"] == "boolean"
-    assert declared["default"] is Settings.model_fields["athena"].default
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("env", ["trial", "log-archive"])
 def test_policy_pack_accepts_the_athena_resources(tmp_path, env):
     """The repository's environments with athena switched on pass the real policy pack."""
     import subprocess
@@ -221,3 +213,16 @@ def test_policy_pack_accepts_the_athena_resources(tmp_path, env):
     stack = json.loads((tmp_path / "build" / env / "stack.json").read_text())
     types = {r["type"] for r in stack["deployment"]["resources"]}
     assert {"aws:athena/workgroup:Workgroup", "aws:glue/catalogTable:CatalogTable"} <= types
+
+
+def test_an_organization_archive_projects_every_delivering_account(plan_of):
+    """The log-archive stack's table covers each member account's prefix of the archive."""
+    from tests.conftest import ESTATE
+
+    plan = plan_of("log-archive", False)
+    params = one(plan, "aws:glue/catalogTable:CatalogTable").inputs["parameters"]
+    assert params["projection.account.values"] == ",".join(
+        ESTATE.delivering_accounts("log-archive")
+    )
+    recorded = sorted({r for m in ESTATE.members_of("log-archive") for r in m.regions})
+    assert params["projection.region.values"] == ",".join(recorded)

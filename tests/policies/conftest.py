@@ -1,5 +1,11 @@
 """Fixtures for the policy-pack tests.
 
+The plans judged here are of three standalone test stacks (tests/policies/stacks/: a trial-like
+`dev`, a mid-size `staging`, a complete `prod` with vault, KMS and notifications), each in its own
+account, plus `customrole` (prod with a custom recorder role); their policy configs are derived
+the way `configtrail plan` derives every stack's (configtrail.policy.stack_config). The example
+estate in environments/ is judged by test_environments.py.
+
 Every verdict in these tests comes from the real pack, started as a child process from
 `policies/__main__.py` and driven over the Analyzer gRPC protocol exactly as `configtrail policy`
 drives it (one process for the session; `Configure` replaces the whole config before each run).
@@ -12,17 +18,21 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from configtrail import estate
 from configtrail.plan import export, runner
-from configtrail.policy import inputs
+from configtrail.policy import inputs, stack_config
 from configtrail.policy.analyzer import POLICY_PACK_DIR, PackProcess
 from configtrail.policy.report import Report
-from configtrail.policy.runner import config_path, evaluate_with
+from configtrail.policy.runner import evaluate_with
 
 ENVS = ("dev", "staging", "prod")
+STACK_FILES = Path(__file__).parent / "stacks"
 
 
 @pytest.fixture(scope="session")
@@ -35,14 +45,7 @@ def pack():
 def plan_documents(tmp_path_factory) -> dict[str, dict[str, dict]]:
     """{env: {"stack": <stack export>, "preview": <preview --json>}} for every environment, plus
     `custom-role`: prod with a custom recorder role (trust policy, attachment, inline policy)."""
-    directory = tmp_path_factory.mktemp("environments")
-    for path in runner.ENVIRONMENTS.glob("Pulumi.*.yaml"):
-        shutil.copy(path, directory / path.name)
-    prod = (runner.ENVIRONMENTS / "Pulumi.prod.yaml").read_text(encoding="utf-8")
-    (directory / "Pulumi.customrole.yaml").write_text(
-        prod.replace("config:\n", "config:\n  configtrail:recorderRole: custom\n", 1),
-        encoding="utf-8",
-    )
+    directory = _test_estate(tmp_path_factory.mktemp("environments"))
     documents = {}
     for env in (*ENVS, "customrole"):
         normal = runner.run(env, preview=False, directory=directory)
@@ -54,9 +57,26 @@ def plan_documents(tmp_path_factory) -> dict[str, dict[str, dict]]:
     return documents
 
 
+def _test_estate(directory: Path) -> Path:
+    for path in STACK_FILES.glob("Pulumi.*.yaml"):
+        shutil.copy(path, directory / path.name)
+    prod = (STACK_FILES / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    (directory / "Pulumi.customrole.yaml").write_text(
+        prod.replace("config:\n", "config:\n  configtrail:recorderRole: custom\n", 1)
+        # its own account: prod already owns 210000000003's recorders and service-linked role
+        .replace('"210000000003"', '"210000000004"'),
+        encoding="utf-8",
+    )
+    return directory
+
+
+TEST_ESTATE_DIR = _test_estate(Path(tempfile.mkdtemp(prefix="policy-test-estate-")))
+TEST_ESTATE = estate.load(TEST_ESTATE_DIR)
+
+
 def env_config(env: str) -> dict:
-    name = "prod" if env == "customrole" else env
-    return json.loads(config_path(name).read_text(encoding="utf-8"))
+    """The policy config `configtrail plan` would derive for test stack `env`."""
+    return stack_config.policy_config(TEST_ESTATE[env], TEST_ESTATE)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,11 @@ import pytest
 from configtrail.cli import main
 from configtrail.policy import inputs
 from configtrail.policy.wire import SECRET_SIG, SIG_KEY, UNKNOWN, Wire, wire_value
+from tests.policies.conftest import TEST_ESTATE_DIR
 from tests.policies.helpers import find, set_prop
+
+# The test stacks' directory, for every command that names a stack.
+IN_TEST_ESTATE = ["--environments-dir", str(TEST_ESTATE_DIR)]
 
 
 def _write(tmp_path, name, document) -> str:
@@ -81,8 +85,9 @@ def test_bad_policy_config(plan_documents, tmp_path, capsys, config, expected):
 
 def test_unknown_environment_config(plan_documents, tmp_path, capsys):
     stack = _write(tmp_path, "s.json", plan_documents["dev"]["stack"])
-    assert main(["policy-check", stack, "--env", "qa"]) == 2
-    assert "no policy config for environment 'qa'" in capsys.readouterr().err
+    assert main(["policy-check", stack, "--env", "qa", *IN_TEST_ESTATE]) == 2
+    err = capsys.readouterr().err
+    assert "Pulumi.qa.yaml: no such stack file (stacks: " in err and "Traceback" not in err
 
 
 # --- verdicts and formats --------------------------------------------------------------------
@@ -95,7 +100,21 @@ def test_violation_exits_1_with_json_and_markdown(plan_documents, tmp_path, caps
     path = _write(tmp_path, "prod.json", document)
     summary = tmp_path / "summary.md"
     assert (
-        main(["policy-check", path, "--env", "prod", "--format", "json", "--summary", str(summary)])
+        main(
+            [
+                "policy-check",
+                path,
+                "--env",
+                "prod",
+                *IN_TEST_ESTATE,
+                "--out",
+                str(tmp_path),
+                "--format",
+                "json",
+                "--summary",
+                str(summary),
+            ]
+        )
         == 1
     )
     result = json.loads(capsys.readouterr().out)
@@ -111,14 +130,16 @@ def test_violation_exits_1_with_json_and_markdown(plan_documents, tmp_path, caps
 @pytest.mark.slow
 def test_clean_plan_exits_0_in_text(plan_documents, tmp_path, capsys):
     path = _write(tmp_path, "dev.json", plan_documents["dev"]["preview"])
-    assert main(["policy-check", path, "--env", "dev"]) == 0
+    assert (
+        main(["policy-check", path, "--env", "dev", *IN_TEST_ESTATE, "--out", str(tmp_path)]) == 0
+    )
     out = capsys.readouterr().out
     assert "PASS" in out and "aws-s3-bucket-protected" in out and "advisory" in out
 
 
 @pytest.mark.slow
 def test_policy_makes_missing_plans(tmp_path, capsys):
-    assert main(["policy", "--env", "dev", "--out", str(tmp_path), "--quiet"]) == 0
+    assert main(["policy", "--env", "dev", *IN_TEST_ESTATE, "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "dev" / "stack.json").is_file()
     assert (tmp_path / "dev" / "preview.json").is_file()
     assert capsys.readouterr().out.count("PASS") == 2
@@ -161,7 +182,19 @@ def test_in_process_engine_gives_the_same_report(plan_documents, tmp_path, capsy
     path = _write(tmp_path, "prod.json", document)
     reports = {}
     for engine in ("grpc", "in-process"):
-        command = ["policy-check", path, "--env", "prod", "--format", "json", "--engine", engine]
+        command = [
+            "policy-check",
+            path,
+            "--env",
+            "prod",
+            *IN_TEST_ESTATE,
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json",
+            "--engine",
+            engine,
+        ]
         assert main(command) == 1
         [reports[engine]] = json.loads(capsys.readouterr().out)["reports"]
     assert reports["grpc"].pop("engine") == "grpc"

@@ -5,7 +5,6 @@ pack's entry point never imported by a test (it would start a gRPC server and bl
 from __future__ import annotations
 
 import ast
-import json
 import re
 import sys
 from pathlib import Path
@@ -79,15 +78,20 @@ def test_frequencies_match_botocore():
     assert tuple(pack_config.FREQUENCY_HOURS) == catalog.execution_frequencies()
 
 
-def test_environment_configs_reconcile_and_choose_levels(pack):
+def test_derived_stack_configs_reconcile_and_choose_levels(pack):
+    """The configs derived from the test stacks' files are valid for the pack, and turn exactly
+    the stacks' deliberately weaker choices into advisory policies."""
     info = pack.info()
     levels = {}
     for env in ENVS:
-        path = POLICY_PACK_DIR / "config" / f"{env}.json"
-        settings = packconfig.reconcile(info, packconfig.read_file(path), str(path))
+        settings = packconfig.reconcile(info, env_config(env), f"derived config of {env}")
         levels[env] = {name: s.level for name, s in settings.items()}
     dev_advisory = {n for n, level in levels["dev"].items() if level == "advisory"}
-    assert dev_advisory == DEV_ADVISORY | ADVISORY_BY_DEFAULT
+    # dev keeps a month of history: the lifecycle's minimum is the secure year, advisory.
+    assert dev_advisory == DEV_ADVISORY | {
+        "aws-cfg-recorder-churny-types-daily",
+        "aws-s3-bucket-lifecycle-keeps-history",
+    }
     for env in ("staging", "prod"):
         advisory = {n for n, level in levels[env].items() if level != "mandatory"}
         assert advisory == {"aws-cfg-recorder-churny-types-daily"}, env
@@ -153,8 +157,14 @@ def test_readme_lists_every_policy():
         assert f"`{rule.name}`" in section, rule.name
 
 
-def test_env_config_files_are_json_objects():
-    for env in ENVS:
-        assert isinstance(
-            json.loads((POLICY_PACK_DIR / "config" / f"{env}.json").read_text()), dict
-        )
+def test_every_stack_of_the_estate_gets_a_derived_config_the_pack_accepts(pack):
+    """No stack needs a hand-written policy config: one is derived from every stack file."""
+    from configtrail.policy import stack_config
+    from tests.conftest import ESTATE
+
+    info = pack.info()
+    for name, stack in ESTATE.stacks.items():
+        config = stack_config.policy_config(stack, ESTATE)
+        packconfig.reconcile(info, config, f"derived config of {name}")
+        assert config["all"] == "mandatory", name
+    assert not (POLICY_PACK_DIR / "config").exists(), "policy configs are derived, not kept"

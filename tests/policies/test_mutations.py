@@ -150,7 +150,7 @@ MUTATIONS = [
         "preview",
         lambda d: _statements(
             lambda s: _by_sid(s, "DenyInsecureTransport").update(
-                Resource="arn:aws:s3:::configtrail-prod-vault-123456789012-us-west-2/*"
+                Resource="arn:aws:s3:::configtrail-prod-vault-210000000003-us-west-2/*"
             )
         )(find(d, POLICY, "vault")),
         "aws-s3-bucket-tls-only",

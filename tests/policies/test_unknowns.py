@@ -231,7 +231,7 @@ def test_unknown_value_behaviour(plan_documents, run, policy, env, mutate):
     if behaviour == FAIL_CLOSED:
         assert found and all(f.level == "mandatory" for f in found), found
         assert any(
-            "unknown during preview" in f.message or "not a bucket of this stack" in f.message
+            "unknown during preview" in f.message or "neither a bucket of this stack" in f.message
             for f in found
         ), found
         assert not report.passed

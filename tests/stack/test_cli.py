@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from configtrail.cli import COMMAND_MODULES
+from tests.conftest import STACKS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGTRAIL = str(Path(sys.executable).with_name("configtrail"))
@@ -42,10 +43,10 @@ def test_forked_workers_write_what_one_process_writes(tmp_path):
             capture_output=True,
             cwd=ROOT,
         )
-    for env in ("dev", "staging", "prod"):
+    for env in STACKS:
         forked, serial = tmp_path / "forked" / env, tmp_path / "serial" / env
         assert _resources(forked / "stack.json") == _resources(serial / "stack.json")
         assert (forked / "preview.json").read_text() == (serial / "preview.json").read_text()
     summary = (tmp_path / "forked" / "summary" / "plan.md").read_text()
     assert summary == (tmp_path / "serial" / "summary" / "plan.md").read_text()
-    assert summary.count("\n| ") == 4  # header row + dev, staging, prod
+    assert summary.count("\n| ") == 1 + len(STACKS)  # header row + one per stack

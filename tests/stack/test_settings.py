@@ -17,6 +17,8 @@ from configtrail.plan import runner
 
 VALID = {
     "aws:region": "us-east-1",
+    "configtrail:accountId": "123456789012",
+    "configtrail:stackKind": "standalone",
     "configtrail:regions": ["us-east-1", "us-west-2"],
     "configtrail:retentionDays": 365,
     "configtrail:rules": ["sagemaker"],
@@ -237,6 +239,165 @@ BAD_INPUTS = [
         _set("configtrail:archiveProtect", "maybe"),
         ["configtrail:archiveProtect", "valid boolean"],
     ),
+    # --- the estate: account and kind ---
+    (
+        "missing-account-id",
+        _drop("configtrail:accountId"),
+        ["configtrail:accountId: missing (required)", "The 12-digit AWS account"],
+    ),
+    (
+        "short-account-id",
+        _set("configtrail:accountId", "12345"),
+        ["configtrail:accountId", '"12345"', "12-digit AWS account id"],
+    ),
+    (
+        "account-id-that-lost-its-leading-zero",
+        _set("configtrail:accountId", 12345678901),
+        ["configtrail:accountId", "12345678901", "lost its leading zeros", "quote the id"],
+    ),
+    (
+        "account-id-with-letters",
+        _set("configtrail:accountId", "12345678901x"),
+        ["configtrail:accountId", "12-digit"],
+    ),
+    (
+        "missing-stack-kind",
+        _drop("configtrail:stackKind"),
+        ["configtrail:stackKind: missing (required)", "`standalone` (archive and recording"],
+    ),
+    (
+        "unknown-stack-kind",
+        _set("configtrail:stackKind", "workload"),
+        [
+            "configtrail:stackKind",
+            '"workload"',
+            "'standalone', 'archive', 'member' or 'aggregator'",
+        ],
+    ),
+    (
+        "aggregator-with-recording-keys",
+        _set("configtrail:stackKind", "aggregator"),
+        [
+            "configtrail:regions",
+            "not a setting of a 'aggregator' stack",
+            "applies to 'standalone' and 'member' stacks",
+            "Keys of a aggregator stack: accountId, stackKind, tags",
+        ],
+    ),
+    (
+        "archive-with-rules",
+        lambda c: (
+            c.update({"configtrail:stackKind": "archive", "configtrail:regions": None})
+            or c.pop("configtrail:regions")
+        ),
+        ["configtrail:rules", "not a setting of a 'archive' stack", "records nothing itself"],
+    ),
+    (
+        "member-with-archive-keys",
+        lambda c: c.update({"configtrail:stackKind": "member", "configtrail:vault": True}),
+        ["configtrail:vault = true", "not a setting of a 'member' stack", "delivers to an archive"],
+    ),
+    (
+        "standalone-with-archive-stack",
+        _set("configtrail:archiveStack", "log-archive"),
+        ["configtrail:archiveStack", "applies to 'member' stacks"],
+    ),
+    (
+        "bad-organization-id",
+        lambda c: (
+            c.update(
+                {
+                    "configtrail:stackKind": "archive",
+                    "configtrail:organizationId": "org-123",
+                    "configtrail:regions": None,
+                    "configtrail:rules": None,
+                }
+            )
+            or [c.pop(k) for k in ("configtrail:regions", "configtrail:rules")]
+        ),
+        ["configtrail:organizationId", '"org-123"', "'o-' and 10-32 lowercase letters"],
+    ),
+    # --- managed-rule parameters, checked against the catalog ---
+    (
+        "unknown-rule-parameter",
+        _set(
+            "configtrail:ruleParameters",
+            {"SAGEMAKER_NOTEBOOK_INSTANCE_PLATFORM_VERSION": {"supportedVersions": "x"}},
+        ),
+        [
+            "configtrail:ruleParameters",
+            "SAGEMAKER_NOTEBOOK_INSTANCE_PLATFORM_VERSION.supportedVersions",
+            "not a parameter of this rule",
+            "it accepts: supportedPlatformIdentifierVersions",
+        ],
+    ),
+    (
+        "rule-parameter-value-not-allowed",
+        _set(
+            "configtrail:ruleParameters",
+            {
+                "SAGEMAKER_NOTEBOOK_INSTANCE_PLATFORM_VERSION": {
+                    "supportedPlatformIdentifierVersions": ["notebook-al9-v1"]
+                }
+            },
+        ),
+        ["notebook-al9-v1 not allowed", "notebook-al2023-v1"],
+    ),
+    (
+        "rule-parameter-of-unknown-rule",
+        _set("configtrail:ruleParameters", {"SAGEMAKER_NOTEBOOK_PLATFORM": {"x": "y"}}),
+        ["configtrail:ruleParameters", "'SAGEMAKER_NOTEBOOK_PLATFORM' is not a rule identifier"],
+    ),
+    (
+        "rule-parameter-of-unselected-rule",
+        _set("configtrail:ruleParameters", {"S3_BUCKET_LOGGING_ENABLED": {"targetPrefix": "x"}}),
+        [
+            "configtrail:ruleParameters.S3_BUCKET_LOGGING_ENABLED",
+            "not selected by configtrail:rules",
+            "would have no effect",
+        ],
+    ),
+    (
+        "rule-parameter-wrong-type",
+        _set(
+            "configtrail:ruleParameters",
+            {
+                "SAGEMAKER_NOTEBOOK_INSTANCE_PLATFORM_VERSION": {
+                    "supportedPlatformIdentifierVersions": 3
+                }
+            },
+        ),
+        [
+            "supportedPlatformIdentifierVersions = 3",
+            "must be a non-empty string, or a list of them",
+        ],
+    ),
+    (
+        "unknown-ai-control",
+        _set("configtrail:aiControls", ["bedrock-guardrails"]),
+        ["configtrail:aiControls", "'bedrock-guardrails' is not an AI control or pack", "bedrock"],
+    ),
+    (
+        "ai-control-parameter-of-unselected-control",
+        lambda c: c.update(
+            {
+                "configtrail:aiControls": ["sagemaker"],
+                "configtrail:aiControlParameters": {"bedrock-guardrail-content-filters": {"x": 1}},
+            }
+        ),
+        [
+            "configtrail:aiControlParameters",
+            "'bedrock-guardrail-content-filters' is not a selected control",
+        ],
+    ),
+    (
+        "continuous-only-type-recorded-daily",
+        _set("configtrail:dailyResourceTypes", ["AWS::Config::ResourceCompliance"]),
+        [
+            "configtrail:dailyResourceTypes",
+            "AWS::Config::ResourceCompliance cannot be recorded DAILY",
+        ],
+    ),
 ]
 
 
@@ -272,6 +433,9 @@ def _plan(tmp_dir, env="test"):
             "--quiet",
             "--out",
             str(tmp_dir / "build"),
+            # in this process, so the spy on the mock runtime sees every registration
+            "--jobs",
+            "1",
         ]
     )
 
@@ -331,6 +495,8 @@ def test_one_bad_environment_stops_all_before_any_registration(
             "--quiet",
             "--out",
             str(tmp_path / "build"),
+            "--jobs",
+            "1",
         ]
     )
     assert code == 2
@@ -357,7 +523,7 @@ def test_unknown_environment_names_the_missing_file(tmp_path, capsys, environmen
     environments(VALID)
     assert _plan(tmp_path, env="nope") == 2
     err = capsys.readouterr().err
-    assert "Pulumi.nope.yaml: no such stack file" in err and "environments: test" in err
+    assert "Pulumi.nope.yaml: no such stack file" in err and "(stacks: test)" in err
 
 
 def test_bare_keys_belong_to_the_project_namespace(tmp_path):

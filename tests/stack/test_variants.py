@@ -1,6 +1,7 @@
-"""Choices an environment can make beyond the three shipped ones: adopting or skipping an existing
+"""Choices a standalone stack can make beyond the shipped ones: adopting or skipping an existing
 recorder, a custom recorder role, the existing service-linked role, expiry. Each runs the real
-program through the offline plan (Pulumi mock runtime with AWS-like stand-in mocks)."""
+program through the offline plan (Pulumi mock runtime with AWS-like stand-in mocks), in an estate
+of that one stack file."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 import yaml
 
 from configtrail.plan import export, runner
-from configtrail.plan.mocks import ACCOUNT_ID
 from tests.stack.helpers import by_region, one, policy_document, statement
 
+ACCOUNT_ID = "210987654321"
 BASE = {
     "aws:region": "eu-west-1",
+    "configtrail:accountId": ACCOUNT_ID,
+    "configtrail:stackKind": "standalone",
     "configtrail:regions": ["eu-west-1", "eu-central-1"],
     "configtrail:rules": ["supporting"],
     "configtrail:tags": {
@@ -69,8 +72,8 @@ def test_skipping_the_recorder_keeps_archive_retention_and_rules_only(plan_with)
     assert plan.by_type("aws:cfg/rule:Rule")
     assert "recorderRoleArn" not in plan.outputs
     assert plan.outputs["recorderNames"] == {
-        "eu-west-1": "configtrail",
-        "eu-central-1": "configtrail",
+        "eu-west-1": "configtrail-variant",
+        "eu-central-1": "configtrail-variant",
     }
 
 

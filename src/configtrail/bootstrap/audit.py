@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from configtrail.plan import runner
+from configtrail import estate as estate_module
 from configtrail.settings import SettingsError
 from configtrail.stack import names
 
@@ -44,16 +44,26 @@ class Archive:
         return f"s3://{self.bucket(account)}/{self.key_prefix}"
 
 
-def archives(envs: list[str], directory: Path = runner.ENVIRONMENTS) -> list[Archive]:
-    """The archives of `envs`, from their validated stack files in `directory`; every problem
-    in one SettingsError."""
+def archives(envs: list[str], directory: Path = estate_module.ENVIRONMENTS) -> list[Archive]:
+    """The archives of `envs` (stacks that hold one), from the validated estate in `directory`;
+    every problem in one SettingsError."""
+    estate = estate_module.load(directory)
     found: list[Archive] = []
     problems: list[str] = []
     for env in envs:
-        try:
-            settings, _ = runner.load_settings(env, directory)
-        except SettingsError as error:
-            problems += error.problems
+        if env not in estate.stacks:
+            problems.append(
+                f"{estate_module.shown(estate_module.stack_path(env, directory))}: no such stack "
+                f"file (stacks: {', '.join(estate.names())})"
+            )
+            continue
+        settings = estate[env].settings
+        if not settings.has_archive:
+            holder = estate.archive_of(env).name if settings.stack_kind == "member" else None
+            problems.append(
+                f"{estate[env].shown}: a {settings.stack_kind} stack holds no archive to audit"
+                + (f"; its history is in the archive of stack {holder!r}" if holder else "")
+            )
             continue
         found.append(
             Archive(

@@ -30,6 +30,8 @@ CONFIG_SERVICE = "config.amazonaws.com"
 # The names the recording stack gives its resources (configtrail/stack/program.py).
 STACK_NAME_PREFIX = "configtrail-"
 CONFIG_MANAGED_POLICY = "policy/service-role/AWS_ConfigRole"
+# The managed policy of the organization aggregator's role (configtrail/stack/aggregator.py).
+ORGANIZATIONS_MANAGED_POLICY = "policy/service-role/AWSConfigRoleForOrganizations"
 PREVIEW_SESSION_SECONDS = 3600
 
 Document = dict[str, Any]
@@ -76,6 +78,13 @@ def github_trust(oidc_provider_arn: str, subjects: list[str]) -> Document:
     }
 
 
+def _glue_database(env: str) -> str:
+    """The Glue database of a stack's Athena tables (configtrail/stack/athena.database_name)."""
+    from configtrail.stack.athena import database_name
+
+    return database_name(env)
+
+
 def _arns(partition: str, account: str, envs: list[str]) -> dict[str, list[str]]:
     """Name-scoped ARNs of what the recording stack of `envs` creates."""
     return {
@@ -83,6 +92,13 @@ def _arns(partition: str, account: str, envs: list[str]) -> dict[str, list[str]]
         "roles": [f"arn:{partition}:iam::{account}:role/{stack_prefix(env)}*" for env in envs],
         "topics": [f"arn:{partition}:sns:*:{account}:{stack_prefix(env)}*" for env in envs],
         "aliases": [f"arn:{partition}:kms:*:{account}:alias/{stack_prefix(env)}*" for env in envs],
+        # Glue authorises table calls on the catalog, the database and the table.
+        "glue": [f"arn:{partition}:glue:*:{account}:catalog"]
+        + [f"arn:{partition}:glue:*:{account}:database/{_glue_database(env)}" for env in envs]
+        + [f"arn:{partition}:glue:*:{account}:table/{_glue_database(env)}/*" for env in envs],
+        "workgroups": [
+            f"arn:{partition}:athena:*:{account}:workgroup/{stack_prefix(env)}*" for env in envs
+        ],
     }
 
 
@@ -214,6 +230,18 @@ def preview_permissions(
             "Action": ["sns:GetTopicAttributes", "sns:ListTagsForResource"],
             "Resource": arns["topics"],
         },
+        {
+            "Sid": "HistoryQueriesRead",
+            "Effect": "Allow",
+            "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetTags"],
+            "Resource": arns["glue"],
+        },
+        {
+            "Sid": "WorkgroupRead",
+            "Effect": "Allow",
+            "Action": ["athena:GetWorkGroup", "athena:ListTagsForResource"],
+            "Resource": arns["workgroups"],
+        },
     ]
     statements.append(_no_objects(partition, envs))
     statements += _backend_statements(partition, state_bucket, secrets_key_arn, None)
@@ -230,7 +258,10 @@ def deploy_permissions(
     """Create, change and delete what one environment's stack manages, and nothing named for
     another environment."""
     arns = _arns(partition, account, [env])
-    config_role_policy = f"arn:{partition}:iam::aws:{CONFIG_MANAGED_POLICY}"
+    managed_policies = [
+        f"arn:{partition}:iam::aws:{policy}"
+        for policy in (CONFIG_MANAGED_POLICY, ORGANIZATIONS_MANAGED_POLICY)
+    ]
     statements: list[Document] = [
         {
             "Sid": "ConfigManage",
@@ -278,12 +309,25 @@ def deploy_permissions(
             "Resource": arns["roles"],
         },
         {
-            # Only AWS's managed policy for Config may be attached: no path to admin rights.
+            # Only AWS's managed policies for Config (the recorder's, the organization
+            # aggregator's) may be attached: no path to admin rights.
             "Sid": "RolePolicyAttachConfigOnly",
             "Effect": "Allow",
             "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
             "Resource": arns["roles"],
-            "Condition": {"ArnEquals": {"iam:PolicyARN": config_role_policy}},
+            "Condition": {"ArnEquals": {"iam:PolicyARN": managed_policies}},
+        },
+        {
+            # An organization aggregator: AWS Config checks, with the caller's permissions, that
+            # this account is the organization's delegated administrator for Config.
+            "Sid": "OrganizationRead",
+            "Effect": "Allow",
+            "Action": [
+                "organizations:DescribeOrganization",
+                "organizations:ListDelegatedAdministrators",
+                "organizations:ListAWSServiceAccessForOrganization",
+            ],
+            "Resource": "*",
         },
         {
             "Sid": "RolePassToConfigAndS3",
@@ -295,11 +339,16 @@ def deploy_permissions(
             },
         },
         {
+            # The provider tags the role right after creating it (its default tags):
+            # without TagRole the first deploy fails.
             "Sid": "ConfigServiceLinkedRole",
             "Effect": "Allow",
             "Action": [
                 "iam:CreateServiceLinkedRole",
                 "iam:GetRole",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:ListRoleTags",
                 "iam:DeleteServiceLinkedRole",
                 "iam:GetServiceLinkedRoleDeletionStatus",
             ],
@@ -351,6 +400,38 @@ def deploy_permissions(
                 "sns:ListTagsForResource",
             ],
             "Resource": arns["topics"],
+        },
+        {
+            "Sid": "HistoryQueriesManage",
+            "Effect": "Allow",
+            "Action": [
+                "glue:CreateDatabase",
+                "glue:DeleteDatabase",
+                "glue:GetDatabase",
+                "glue:UpdateDatabase",
+                "glue:CreateTable",
+                "glue:DeleteTable",
+                "glue:GetTable",
+                "glue:UpdateTable",
+                "glue:GetTags",
+                "glue:TagResource",
+                "glue:UntagResource",
+            ],
+            "Resource": arns["glue"],
+        },
+        {
+            "Sid": "WorkgroupManage",
+            "Effect": "Allow",
+            "Action": [
+                "athena:CreateWorkGroup",
+                "athena:DeleteWorkGroup",
+                "athena:GetWorkGroup",
+                "athena:UpdateWorkGroup",
+                "athena:ListTagsForResource",
+                "athena:TagResource",
+                "athena:UntagResource",
+            ],
+            "Resource": arns["workgroups"],
         },
     ]
     statements.append(_no_objects(partition, [env]))

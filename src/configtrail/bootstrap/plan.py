@@ -45,6 +45,7 @@ def run(stack: str, directory: Path = program.PROJECT_DIR) -> BootstrapPlan:
         stack=stack,
         config=raw,
         home_region=settings.home_region,
+        account_id=settings.account_id,
         preview=False,
     )
     return BootstrapPlan(stack, settings, resources, outputs)

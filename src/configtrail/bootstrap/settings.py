@@ -16,9 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from configtrail import catalog
+from configtrail import catalog, estate
 from configtrail.bootstrap import audit
-from configtrail.plan import runner
 from configtrail.settings import SettingsError, describe, parse_config_value
 
 NAMESPACE = "configtrail-bootstrap"
@@ -47,7 +46,7 @@ class BootstrapSettings(BaseModel):
     github_org: str = Field(description="GitHub organisation or user that owns the repository.")
     github_repo: str = Field(description="Repository name (without the owner).")
     environments: list[str] = Field(
-        default_factory=lambda: runner.environment_names(),
+        default_factory=lambda: estate.stack_names(),
         description="Environments deployed into this account, each with a deploy role; each "
         "needs environments/Pulumi.<env>.yaml. Default: every environment.",
     )
@@ -123,7 +122,7 @@ class BootstrapSettings(BaseModel):
     @field_validator("environments")
     @classmethod
     def _environments(cls, values: list[str]) -> list[str]:
-        known = runner.environment_names()
+        known = estate.stack_names()
         if not values:
             raise ValueError(f"must list at least one environment (known: {', '.join(known)})")
         for value in values:
@@ -175,6 +174,28 @@ class BootstrapSettings(BaseModel):
                 "arn:aws:kms:us-east-1:123456789012:alias/pulumi-secrets"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_account(self) -> BootstrapSettings:
+        # A bootstrap stack holds the account's OIDC provider and roles: one account each.
+        accounts = estate.load().accounts()
+        by_account = {
+            account: [env for env in self.environments if env in names]
+            for account, names in accounts.items()
+        }
+        used = {account: envs for account, envs in by_account.items() if envs}
+        if len(used) > 1:
+            shown = "; ".join(f"{', '.join(envs)} in {account}" for account, envs in used.items())
+            raise ValueError(
+                f"{NAMESPACE}:environments lists stacks of {len(used)} AWS accounts ({shown}); "
+                "a bootstrap stack serves one account: make one bootstrap stack per account"
+            )
+        return self
+
+    @property
+    def account_id(self) -> str:
+        """The AWS account of this bootstrap stack (that of its environments)."""
+        return estate.load()[self.environments[0]].account_id
 
     @model_validator(mode="after")
     def _separate_name_prefixes(self) -> BootstrapSettings:

@@ -11,11 +11,11 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from configtrail.bootstrap import plan as bootstrap_plan
 from configtrail.bootstrap.program import PROJECT_DIR
+from configtrail.console import console as make_console
 from configtrail.plan import runner
 
 DEFAULT_OUT = runner.REPO_ROOT / "build"
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=None if Console().is_terminal else 160)
+    console = make_console()
     stacks = args.stack or bootstrap_plan.stack_names(args.directory)
     summary = [
         "## Bootstrap plan",

@@ -229,7 +229,7 @@ def expected_recording(args: argparse.Namespace) -> list[tuple[str, str]] | None
     seen delivering.
 
     `--expect ACCOUNT:REGION` first; else `--estate DIR`, the estate's recorded pairs
-    (`configtrail.estate.load(DIR).recorded()`, whose rows are (account, region, stack name)).
+    (`configtrail.estate.load(DIR).recorded()`).
     """
     regions = catalog.config_regions()
     pairs = []
@@ -252,20 +252,19 @@ def expected_recording(args: argparse.Namespace) -> list[tuple[str, str]] | None
 
 
 def estate_recording(directory: Path) -> list[tuple[str, str]]:
-    """The estate's recorded (account, region) pairs: the integration point with
-    `configtrail.estate` (imported here only, so the explorer runs without it)."""
-    try:
-        from configtrail import estate
-    except ImportError:
-        raise UsageError(
-            f"--estate {directory}: this version has no configtrail.estate; use --expect"
-        ) from None
+    """The recorded (account, region) pairs of the estate whose stack files are in `directory`
+    (`configtrail.estate`, the model every command shares)."""
+    from configtrail import estate
+    from configtrail.settings_error import SettingsError
+
     if not directory.is_dir():
         raise UsageError(f"--estate {directory}: no such directory")
     try:
         loaded = estate.load(directory)
-    except Exception as error:  # the estate's own validation message, on one line
-        raise UsageError(f"--estate {directory}: {error}") from None
+    except SettingsError as error:
+        raise UsageError(f"--estate {directory}: {'; '.join(error.problems)}") from None
+    if not loaded.stacks:
+        raise UsageError(f"--estate {directory}: no stack files (Pulumi.<stack>.yaml) in it")
     return sorted({(account, region) for account, region, _stack in loaded.recorded()})
 
 

@@ -1,12 +1,13 @@
-"""`configtrail plan`: the offline plan of one or every environment.
+"""`configtrail plan`: the offline plan of one or every stack of the estate.
 
-Runs the real program through Pulumi's mock runtime twice per environment — once as after an
-`up` (values AWS computes are filled in by AWS-like mocks) and once as a first-time preview (those
-values unknown) — and writes `build/<env>/stack.json` and `build/<env>/preview.json`.
+Runs the real program through Pulumi's mock runtime twice per stack — once as after an `up`
+(values AWS computes are filled in by AWS-like mocks) and once as a first-time preview (those
+values unknown) — and writes `build/<stack>/stack.json` and `build/<stack>/preview.json`.
 
-Environments are planned in forked worker processes, one per environment, at most one per core:
-each gets a fresh Pulumi runtime (no state leaks between stacks) and the heavy imports are paid
-once, before the fork.
+The whole estate (every stack file) is validated first, even when one stack is asked for: a
+member needs its archive, and two stacks must not own one account's recorder. Stacks are planned
+in forked worker processes, at most one per core: each gets a fresh Pulumi runtime (no state
+leaks between stacks) and the heavy imports are paid once, before the fork.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from configtrail import estate as estate_module
 from configtrail.plan import runner
 from configtrail.settings import SettingsError
 
@@ -26,15 +28,17 @@ DEFAULT_OUT = runner.REPO_ROOT / "build"
 
 
 def add_env_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--env NAME` (repeatable) or `--all`; shared by the commands that work per environment."""
+    """`--env NAME` (repeatable) or `--all`; shared by the commands that work per stack."""
     parser.add_argument(
         "--env",
+        "--stack",
+        dest="env",
         action="append",
         default=[],
-        metavar="ENV",
-        help="environment (stack) name: environments/Pulumi.<ENV>.yaml; repeatable",
+        metavar="STACK",
+        help="stack name: environments/Pulumi.<STACK>.yaml; repeatable",
     )
-    parser.add_argument("--all", action="store_true", help="every environment in environments/")
+    parser.add_argument("--all", action="store_true", help="every stack in environments/")
     parser.add_argument(
         "--environments-dir",
         type=Path,
@@ -44,23 +48,23 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def selected_envs(args: argparse.Namespace) -> list[str]:
-    """The environments a command was asked for; SettingsError if none or unknown."""
-    available = runner.environment_names(args.environments_dir)
+    """The stacks a command was asked for, in deploy order; SettingsError if none or unknown."""
+    available = estate_module.stack_names(args.environments_dir)
     chosen = available if args.all or "all" in args.env else args.env
     if not chosen:
         raise SettingsError(
-            [f"no environment given: use --env NAME or --all (available: {', '.join(available)})"]
+            [f"no stack given: use --env NAME or --all (stacks: {', '.join(available)})"]
         )
     unknown = [env for env in chosen if env not in available]
     if unknown:
         raise SettingsError(
             [
-                f"{runner.stack_path(env, args.environments_dir)}: no such stack file "
-                f"(environments: {', '.join(available) or 'none'})"
+                f"{estate_module.stack_path(env, args.environments_dir)}: no such stack file "
+                f"(stacks: {', '.join(available) or 'none'})"
                 for env in unknown
             ]
         )
-    return chosen
+    return list(dict.fromkeys(chosen))
 
 
 def register(subparsers) -> None:
@@ -95,13 +99,17 @@ class RunResult:
 
 
 def plan_run(
-    env: str, preview: bool, environments_dir: Path, out: Path, show: bool, width: int
+    env: str, preview: bool, estate: estate_module.Estate, out: Path, show: bool, width: int
 ) -> RunResult:
-    """One run of one environment: register the program, write its file, render if asked."""
+    """One run of one stack: register the program, write its file, render if asked."""
     from configtrail.plan import export
 
-    plan = runner.run(env, preview=preview, directory=environments_dir)
+    plan = runner.run(env, preview=preview, estate=estate)
     path = _shown(export.write(plan, out))
+    if not preview:
+        from configtrail.policy import stack_config
+
+        stack_config.write(plan.stack, estate, out)
     text = ""
     if show:
         from rich.console import Console
@@ -112,25 +120,23 @@ def plan_run(
         render.render(plan, Console(file=buffer, width=width, highlight=False))
         text = buffer.getvalue()
     s = plan.settings
-    count = sum(r.custom for r in plan.resources)
+    # One vocabulary across plan, policy and summaries: "cloud resources" are what AWS will hold
+    # (custom resources but the provider); the export also holds components, provider and stack.
+    count = sum(r.custom and not r.type.startswith("pulumi:providers:") for r in plan.resources)
     row = (
-        f"| {env} | {count} | {', '.join(s.regions)} | {s.recording_profile} "
-        f"| {s.retention_days} days | {'yes' if s.archive_protect else '**no**'} |"
+        f"| {env} | {s.stack_kind} | {s.account_id} | {count} | {', '.join(s.regions) or '-'} "
+        f"| {s.recording_profile if s.records else '-'} "
+        f"| {f'{s.retention_days} days' if s.records or s.has_archive else '-'} "
+        f"| {('yes' if s.archive_protect else '**no**') if s.has_archive else '-'} |"
     )
     return RunResult(env, preview, count, path, text, row)
 
 
 def run(args: argparse.Namespace) -> int:
     envs = selected_envs(args)
-    # Validate every environment first: nothing is registered if any stack file is bad.
-    problems: list[str] = []
-    for env in envs:
-        try:
-            runner.load_settings(env, args.environments_dir)
-        except SettingsError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise SettingsError(problems)
+    # Validate the whole estate first: nothing is registered if any stack file is bad.
+    estate = estate_module.load(args.environments_dir)
+    envs = [name for name in estate.names() if name in envs]
     if args.jobs < 1:
         raise SettingsError([f"--jobs {args.jobs}: must be 1 or more"])
 
@@ -143,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         (
             env,
             preview,
-            args.environments_dir,
+            estate,
             args.out,
             not args.quiet and preview == args.preview,
             width,
@@ -163,21 +169,21 @@ def run(args: argparse.Namespace) -> int:
     summary = [
         "## Offline plan",
         "",
-        "| environment | resources | regions | profile | retention | protected |",
-        "|---|---|---|---|---|---|",
+        "| stack | kind | account | cloud resources | regions | profile | retention | protected |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for env in envs:
         normal, preview = by_key[(env, False)], by_key[(env, True)]
         files = f"{normal.path}, {preview.path}"
         if args.quiet:
-            print(f"plan {env}: {normal.resources} resources -> {files}", flush=True)
+            print(f"plan {env}: {normal.resources} cloud resources -> {files}", flush=True)
         else:
             shown = preview if args.preview else normal
             print(shown.text + f"wrote {files}\n", flush=True)
         summary.append(normal.summary_row)
-    summary_file = args.out / "summary" / "plan.md"
-    summary_file.parent.mkdir(parents=True, exist_ok=True)
-    summary_file.write_text("\n".join(summary) + "\n")
+    from configtrail import files
+
+    files.write_text(args.out / "summary" / "plan.md", "\n".join(summary) + "\n")
     return 0
 
 

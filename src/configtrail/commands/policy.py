@@ -1,10 +1,11 @@
 """`configtrail policy` and `configtrail policy-check`: the CrossGuard policy pack, offline.
 
-- `policy --env ENV` / `--all`: the pack on the offline plan of each environment — the state
-  after an `up` (build/<env>/stack.json) and a first preview (build/<env>/preview.json) — with
-  that environment's policy config (policies/config/<env>.json). Plans are made if missing.
-- `policy-check FILE [--env ENV]`: the pack on a `pulumi stack export` or `pulumi preview --json`
-  file, e.g. one exported from a real stack.
+- `policy --env STACK` / `--all`: the pack on the offline plan of each stack — the state after an
+  `up` (build/<stack>/stack.json) and a first preview (build/<stack>/preview.json) — with the
+  stack's policy config, derived from its stack file and the estate
+  (build/<stack>/policy-config.json, configtrail.policy.stack_config). Plans are made if missing.
+- `policy-check FILE [--env STACK]`: the pack on a `pulumi stack export` or `pulumi preview
+  --json` file, e.g. one exported from a real stack.
 
 `--engine grpc` (default) runs the pack as the Pulumi engine does, a child process spoken to over
 the Analyzer gRPC protocol; `--engine in-process` sends the same requests to the pack's own
@@ -20,13 +21,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
+from configtrail import estate as estate_module
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.console import console as make_console
+from configtrail.estate import ENVIRONMENTS
 from configtrail.policy import report as render
 from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
 from configtrail.policy.inputs import PolicyInputError, load
-from configtrail.policy.runner import DEFAULT_ENGINE, ENGINES, config_path, evaluate
+from configtrail.policy.runner import DEFAULT_ENGINE, ENGINES, evaluate
+from configtrail.settings import SettingsError
 
 FORMATS = ("text", "json", "markdown")
 
@@ -78,7 +81,21 @@ def register(subparsers) -> None:
     )
     check.add_argument("file", type=Path, help="the JSON file to evaluate")
     check.add_argument(
-        "--env", metavar="ENV", help="use policies/config/ENV.json (default: the pack's defaults)"
+        "--env",
+        "--stack",
+        dest="env",
+        metavar="STACK",
+        help="judge against STACK's policy config, derived from its stack file "
+        "(default: the pack's defaults)",
+    )
+    check.add_argument(
+        "--environments-dir",
+        type=Path,
+        default=ENVIRONMENTS,
+        help="directory of stack files (default: environments/)",
+    )
+    check.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="where the derived config is written"
     )
     check.add_argument(
         "--config", type=Path, metavar="FILE", help="policy config file (instead of --env's)"
@@ -86,25 +103,54 @@ def register(subparsers) -> None:
     _common(check)
     check.set_defaults(handler=run_check)
 
+    derive = subparsers.add_parser(
+        "policy-config",
+        help="write the policy config of stacks, derived from their stack files "
+        "(build/<stack>/policy-config.json; pulumi preview/up take it as --policy-pack-config)",
+    )
+    add_env_arguments(derive)
+    derive.add_argument("--out", type=Path, default=DEFAULT_OUT, help="build directory (build/)")
+    derive.set_defaults(handler=run_policy_config)
 
-def _config_for(env: str | None, pack_dir: Path) -> Path | None:
+
+def _config_for(env: str | None, args: argparse.Namespace) -> Path | None:
+    """The stack's policy config, derived from the estate (written to build/<stack>/)."""
     if env is None:
         return None
-    path = config_path(env, pack_dir / "config")
-    if not path.is_file():
-        available = sorted(p.stem for p in (pack_dir / "config").glob("*.json"))
+    from configtrail.policy import stack_config
+
+    try:
+        estate = estate_module.load(args.environments_dir)
+    except SettingsError as error:
+        raise PolicyInputError("\n".join(error.problems)) from None
+    if env not in estate.stacks:
         raise PolicyInputError(
-            f"{path}: no policy config for environment {env!r} "
-            f"(available: {', '.join(available) or 'none'})"
+            f"{estate_module.shown(estate_module.stack_path(env, args.environments_dir))}: "
+            f"no such stack file (stacks: {', '.join(estate.names()) or 'none'})"
         )
-    return path
+    return stack_config.write(estate[env], estate, args.out)
+
+
+def _stale(files: list[Path], directory: Path) -> bool:
+    """A plan is stale when any stack file changed after it was made (the estate: a member's
+    file changes its archive's plan too)."""
+    sources = list(directory.glob("Pulumi.*.yaml"))
+    newest = max((path.stat().st_mtime for path in sources), default=0.0)
+    return any(path.stat().st_mtime < newest for path in files)
 
 
 def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
+    """The stack's plan files, made first when missing or older than a stack file."""
     files = [args.out / env / "stack.json", args.out / env / "preview.json"]
-    if not all(path.is_file() for path in files):
+    missing = not all(path.is_file() for path in files)
+    if missing or _stale(files, args.environments_dir):
         from configtrail.plan import export, runner
 
+        if not missing:
+            print(
+                f"re-planning {env}: a stack file changed after {files[0]} was made",
+                file=sys.stderr,
+            )
         for preview in (False, True):
             export.write(
                 runner.run(env, preview=preview, directory=args.environments_dir), args.out
@@ -118,7 +164,7 @@ def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render.render_markdown(reports))
     else:
-        console = Console(highlight=False, width=None if Console().is_terminal else 160)
+        console = make_console()
         render.render_text(reports, console, quiet=args.quiet)
     if args.summary:
         args.summary.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +173,7 @@ def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
 
 
 def _guarded(work) -> int:
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True)
     try:
         return work()
     except PolicyInputError as error:
@@ -146,7 +192,7 @@ def run_policy(args: argparse.Namespace) -> int:
     def work() -> int:
         reports = []
         for env in envs:
-            config = _config_for(env, args.pack_dir)
+            config = _config_for(env, args)
             for path in _ensure_plan(env, args):
                 reports.append(
                     evaluate(
@@ -160,7 +206,7 @@ def run_policy(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     def work() -> int:
-        config = args.config or _config_for(args.env, args.pack_dir)
+        config = args.config or _config_for(args.env, args)
         deployment = load(args.file)
         report = evaluate(
             deployment, config, env=args.env, pack_dir=args.pack_dir, engine=args.engine
@@ -168,3 +214,14 @@ def run_check(args: argparse.Namespace) -> int:
         return _emit([report], args)
 
     return _guarded(work)
+
+
+def run_policy_config(args: argparse.Namespace) -> int:
+    """Write each chosen stack's derived policy config; print its path."""
+    from configtrail.policy import stack_config
+
+    envs = selected_envs(args)
+    estate = estate_module.load(args.environments_dir)
+    for env in envs:
+        print(stack_config.write(estate[env], estate, args.out))
+    return 0

@@ -9,7 +9,7 @@ import typing
 from pathlib import Path
 
 from configtrail import catalog
-from configtrail.settings import NAMESPACE, Settings, SettingsError
+from configtrail.settings import NAMESPACE, STACK_KINDS, Settings, SettingsError, field_kinds
 
 # Allowed values that live outside the type annotation (validated against catalogs and botocore).
 _ALLOWED = {
@@ -27,7 +27,11 @@ _ALLOWED = {
     "rules": lambda: "packs " + ", ".join(catalog.rule_packs()) + ", or rule identifiers",
     "excludeRules": "rule identifiers from the catalog",
     "tags": "string map; owner, environment, ai-system, data-classification required",
-    "recorderName": "1-256 of letters, digits, `.`, `_`, `-`",
+    "recorderName": "1-256 of letters, digits, `.`, `_`, `-`, or null",
+    "accountId": "12 digits, quoted",
+    "archiveStack": "the name of an `archive` stack file, or null",
+    "organizationId": "`o-` and 10-32 lowercase letters or digits, or null",
+    "ruleParameters": "`IDENTIFIER: {parameter: value}` for selected rules, per the catalog",
     "existingRecorderName": "1-256 of letters, digits, `.`, `_`, `-`",
     "existingDeliveryChannelName": "1-256 of letters, digits, `.`, `_`, `-`",
 }
@@ -45,19 +49,26 @@ def _allowed(alias: str, annotation) -> str:
 
 
 def reference_markdown() -> str:
-    """The settings reference as a Markdown table."""
+    """The settings reference as a Markdown table, with the stack kinds each key applies to."""
     rows = [
-        "| key | default | allowed | what it does |",
-        "|---|---|---|---|",
-        "| `aws:region` | (required) | an AWS region where Config is offered "
-        "| Home region: the archive, keys, topics and global resource types live here. |",
+        "| key | default | kinds | allowed | what it does |",
+        "|---|---|---|---|---|",
+        "| `aws:region` | (required) | all | an AWS region where Config is offered "
+        "| Home region: the archive, keys, topics, aggregator and global resource types live "
+        "here. |",
     ]
     for name, field in Settings.model_fields.items():
         if name == "home_region":
             continue
-        default = field.get_default(call_default_factory=True)
+        default = (
+            "(required)"
+            if field.is_required()
+            else f"`{json.dumps(field.get_default(call_default_factory=True))}`"
+        )
+        kinds = field_kinds(name)
+        shown_kinds = "all" if set(kinds) == set(STACK_KINDS) else ", ".join(kinds)
         rows.append(
-            f"| `{NAMESPACE}:{field.alias}` | `{json.dumps(default)}` "
+            f"| `{NAMESPACE}:{field.alias}` | {default} | {shown_kinds} "
             f"| {_allowed(field.alias, field.annotation)} | {field.description} |"
         )
     return "\n".join(rows) + "\n"
@@ -77,18 +88,23 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+def rewrite_between(path: Path, start: str, end: str, body: str) -> None:
+    """Replace what lies between the `start` and `end` markers of `path` with `body` (shared by
+    every generated README section); SettingsError when the file or a marker is missing."""
+    from configtrail import files
+
+    text = files.read_text(path)
+    before, found_start, rest = text.partition(start)
+    _, found_end, after = rest.partition(end)
+    if not (found_start and found_end):
+        raise SettingsError([f"{path}: markers {start.strip()} ... {end} not found"])
+    files.write_text(path, before + start + body + end + after)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.update is None:
         print(reference_markdown(), end="")
         return 0
-    try:
-        text = args.update.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SettingsError([f"{args.update}: cannot read: {error.strerror}"]) from None
-    before, found_start, rest = text.partition(START)
-    _, found_end, after = rest.partition(END)
-    if not (found_start and found_end):
-        raise SettingsError([f"{args.update}: markers {START.strip()} ... {END} not found"])
-    args.update.write_text(before + START + reference_markdown() + END + after, encoding="utf-8")
+    rewrite_between(args.update, START, END, reference_markdown())
     print(f"updated the settings reference in {args.update}")
     return 0

@@ -17,11 +17,12 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from configtrail.settings import SettingsError
+
+if TYPE_CHECKING:
+    from configtrail.estate import Estate
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CHECKOV = REPO_ROOT / ".venv" / "checkov" / "bin" / "checkov"
@@ -73,27 +74,49 @@ class Result:
     stale: list[Acceptance] = field(default_factory=list)
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)  # plan file -> types
 
+    def counts(self) -> str:
+        """Per framework, what its checks came to: passed, accepted (a recorded reason) and
+        open (failing the gate). checkov's own "failed" counts the accepted ones too."""
+        parts = []
+        for name, summary in self.summaries.items():
+            accepted = sum(1 for finding, _ in self.accepted if finding.framework == name)
+            still_open = sum(1 for finding in self.open if finding.framework == name)
+            parts.append(
+                f"{name} {summary['passed']} checks passed, {accepted} accepted, {still_open} open"
+            )
+        return "; ".join(parts)
+
     @property
     def ok(self) -> bool:
         return not (self.open or self.stale or self.unmapped)
 
 
-def load_accepted(path: Path = ACCEPTED) -> list[Acceptance]:
-    """The accepted findings; SettingsError naming file, entry and what is allowed if malformed."""
+def load_accepted(path: Path = ACCEPTED, estate: Estate | None = None) -> list[Acceptance]:
+    """The accepted findings; SettingsError naming file, entry and what is allowed if malformed.
+
+    An entry with `when` (stack settings, `key: value` or `key: [values]`) applies to every stack
+    of the estate whose settings match, its `where` patterns written with `{stack}`,
+    `{region}` (each recorded region) or `{other_region}` (each recorded region but the home
+    one): so an acceptance follows a stack's deliberate choice, not a list of stack names.
+    """
     if not path.exists():
         return []
-    try:
-        raw = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{shown(path)}: not valid YAML: {error}"]) from None
+    from configtrail import files
+
+    raw = files.read_yaml(path) or []
     if not isinstance(raw, list):
         raise SettingsError([f"{shown(path)}: expected a list of {{check, where, reason}} entries"])
     accepted, problems = [], []
     for index, entry in enumerate(raw):
         where = f"{shown(path)}: entry {index + 1}"
-        if not isinstance(entry, dict) or set(entry) != {"check", "where", "reason"}:
+        if (
+            not isinstance(entry, dict)
+            or not {"check", "where", "reason"} <= set(entry)
+            or not (set(entry) <= {"check", "where", "reason", "when"})
+        ):
             problems.append(
-                f"{where}: expected exactly the keys check, where, reason; got {entry!r}"
+                f"{where}: expected the keys check, where, reason (and optionally when); "
+                f"got {entry!r}"
             )
             continue
         check, patterns, reason = entry["check"], entry["where"], entry["reason"]
@@ -107,11 +130,64 @@ def load_accepted(path: Path = ACCEPTED) -> list[Acceptance]:
             problems.append(
                 f"{where}: reason {reason!r} must say why, in {MIN_REASON_WORDS}+ words"
             )
-        if not problems:
-            accepted.append(Acceptance(check, tuple(patterns), " ".join(reason.split())))
+        if problems:
+            continue
+        if "when" in entry:
+            if estate is None:
+                from configtrail import estate as estate_module
+
+                estate = estate_module.load()
+            try:
+                patterns = _for_matching_stacks(entry["when"], patterns, estate)
+            except ValueError as error:
+                problems.append(f"{where}: when: {error}")
+                continue
+        elif any(_PLACEHOLDER.search(p) for p in patterns):
+            problems.append(f"{where}: where uses {{stack}}/{{region}} but the entry has no when")
+            continue
+        accepted.append(Acceptance(check, tuple(patterns), " ".join(reason.split())))
     if problems:
         raise SettingsError(problems)
     return accepted
+
+
+_PLACEHOLDER = re.compile(r"\{(stack|region|other_region)\}")
+
+
+def _for_matching_stacks(when: Any, patterns: list[str], estate: Estate) -> list[str]:
+    """`patterns` filled in for every stack whose settings match `when`."""
+    from configtrail.settings import Settings
+
+    if not isinstance(when, dict) or not when:
+        raise ValueError(f"{when!r} must map setting names to a value or a list of values")
+    fields = {f.alias: name for name, f in Settings.model_fields.items() if f.alias}
+    unknown = sorted(key for key in when if key not in fields)
+    if unknown:
+        raise ValueError(
+            f"{', '.join(unknown)}: not a stack setting (keys: {', '.join(sorted(fields))})"
+        )
+    expanded: list[str] = []
+    for stack in estate.stacks.values():
+        settings = stack.settings
+        if not all(
+            getattr(settings, fields[key]) in (wanted if isinstance(wanted, list) else [wanted])
+            for key, wanted in when.items()
+        ):
+            continue
+        for pattern in patterns:
+            if "{other_region}" in pattern:
+                regions = settings.other_regions
+            elif "{region}" in pattern:
+                regions = settings.regions
+            else:
+                regions = [None]
+            for region in regions:
+                expanded.append(
+                    pattern.replace("{stack}", stack.name)
+                    .replace("{region}", region or "")
+                    .replace("{other_region}", region or "")
+                )
+    return expanded
 
 
 def skipped_checks(path: Path = CONFIG) -> dict[str, str]:
@@ -119,10 +195,9 @@ def skipped_checks(path: Path = CONFIG) -> dict[str, str]:
     A skip without a reason of MIN_REASON_WORDS words is a SettingsError."""
     if not path.exists():
         raise SettingsError([f"{shown(path)}: missing (checkov would silently run without it)"])
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{shown(path)}: not valid YAML: {error}"]) from None
+    from configtrail import files
+
+    config = files.read_yaml(path) or {}
     listed = config.get("skip-check") or []
     reasons: dict[str, str] = {}
     for line in path.read_text().splitlines():
@@ -298,10 +373,7 @@ def _sort(
 def summary_markdown(result: Result, skips: dict[str, str]) -> str:
     """The job-summary section (build/summary/checkov.md)."""
     verdict = "passed" if result.ok else "**failed**"
-    counts = ", ".join(
-        f"{name}: {c['passed']} passed, {c['failed']} failed"
-        for name, c in result.summaries.items()
-    )
+    counts = result.counts()
     lines = [
         f"## checkov {result.version}".rstrip(),
         "",

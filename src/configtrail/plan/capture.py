@@ -9,12 +9,12 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """Wire values as JSON: unknowns become the engine's unknown sentinel string."""
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain_value(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain_value(item) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if value is None or isinstance(value, str | int | float | bool):
@@ -41,6 +41,7 @@ class CapturedResource:
     protect: bool
     retain_on_delete: bool
     import_id: str
+    delete_before_replace: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -77,8 +78,8 @@ class CapturingMonitor(MockMonitor):
                 id=response.id or None,
                 parent=request.parent,
                 provider=request.provider,
-                inputs=_plain(inputs),
-                outputs=_plain(outputs),
+                inputs=plain_value(inputs),
+                outputs=plain_value(outputs),
                 dependencies=sorted(set(request.dependencies)),
                 property_dependencies={
                     key: sorted(set(value.urns))
@@ -87,6 +88,7 @@ class CapturingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 import_id=request.importId,
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
         return response

@@ -8,7 +8,8 @@ import hashlib
 
 import pulumi
 
-ACCOUNT_ID = "123456789012"
+# The account the credentials belong to when no stack names one (the bootstrap's tests).
+DEFAULT_ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 
 
@@ -28,17 +29,22 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
     (ARNs, ids of unnamed resources) is unknown, as in a first-time `pulumi preview`.
     """
 
-    def __init__(self, home_region: str, preview: bool = False):
+    def __init__(
+        self, home_region: str, account_id: str = DEFAULT_ACCOUNT_ID, preview: bool = False
+    ):
         self.home_region = home_region
+        # The account of the (stand-in) credentials: what getCallerIdentity answers, and the
+        # account in the ARNs of what the stack creates.
+        self.account_id = account_id
         self.preview = preview
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/configtrail-plan",
+                "accountId": self.account_id,
+                "arn": f"arn:{PARTITION}:iam::{self.account_id}:user/configtrail-plan",
                 "userId": "AIDACONFIGTRAILPLAN",
-                "id": ACCOUNT_ID,
+                "id": self.account_id,
             }
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
@@ -73,12 +79,11 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         return inputs.get("region") or self.home_region
 
     def _arn(self, service: str, inputs: dict, resource: str) -> str:
-        return f"arn:{PARTITION}:{service}:{self._region(inputs)}:{ACCOUNT_ID}:{resource}"
+        return f"arn:{PARTITION}:{service}:{self._region(inputs)}:{self.account_id}:{resource}"
 
-    @staticmethod
-    def _slr_arn(service: str) -> str:
+    def _slr_arn(self, service: str) -> str:
         role = "AWSServiceRoleForConfig" if service == "config.amazonaws.com" else "AWSServiceRole"
-        return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{role}"
+        return f"arn:{PARTITION}:iam::{self.account_id}:role/aws-service-role/{service}/{role}"
 
     def _computed(self, args: pulumi.runtime.MockResourceArgs, inputs: dict, physical: str):
         typ = args.typ
@@ -105,7 +110,7 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             return {"arn": physical, "name": inputs.get("name") or args.name}
         if typ == "aws:iam/role:Role":
             return {
-                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{physical}",
+                "arn": f"arn:{PARTITION}:iam::{self.account_id}:role/{physical}",
                 "name": physical,
                 "uniqueId": "AROA" + _digest(physical, length=17).upper(),
             }
@@ -113,7 +118,7 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             return {"arn": physical, "name": physical.rsplit("/", 1)[-1]}
         if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", "")).removeprefix("https://")
-            return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
+            return {"arn": f"arn:{PARTITION}:iam::{self.account_id}:oidc-provider/{host}"}
         if typ == "aws:cfg/rule:Rule":
             return {
                 "arn": self._arn("config", inputs, f"config-rule/{_digest(physical, length=6)}"),
@@ -121,4 +126,6 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             }
         if typ in ("aws:cfg/recorder:Recorder", "aws:cfg/deliveryChannel:DeliveryChannel"):
             return {"name": physical}
+        if typ == "aws:cfg/configurationAggregator:ConfigurationAggregator":
+            return {"arn": self._arn("config", inputs, f"config-aggregator/{physical}")}
         return {}

@@ -1,8 +1,9 @@
-"""Run the program for one environment under the mock runtime and return its resource graph."""
+"""Run the program for one stack of the estate under Pulumi's mock runtime and return its
+resource graph. The mocks are stand-ins for the AWS provider (configtrail/plan/mocks.py): they
+fill in ids and ARNs the way AWS forms them and decide nothing about what AWS would accept."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -13,17 +14,16 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
-from configtrail import settings as settings_module
-from configtrail.plan.capture import CapturedResource, CapturingMonitor, _plain
-from configtrail.plan.mocks import AwsLikeMocks
-from configtrail.settings import Settings, SettingsError
+from configtrail import estate as estate_module
+from configtrail.estate import Estate, Stack
+from configtrail.plan.capture import CapturedResource, CapturingMonitor, plain_value
+from configtrail.plan.mocks import DEFAULT_ACCOUNT_ID, AwsLikeMocks
+from configtrail.settings import Settings
 
 PROJECT = "configtrail"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ENVIRONMENTS = REPO_ROOT / "environments"
+REPO_ROOT = estate_module.REPO_ROOT
+ENVIRONMENTS = estate_module.ENVIRONMENTS
 
 
 @dataclass
@@ -32,65 +32,44 @@ class Plan:
 
     env: str
     preview: bool
-    settings: Settings
+    stack: Stack
     resources: list[CapturedResource]
     outputs: dict[str, Any]
+
+    @property
+    def settings(self) -> Settings:
+        return self.stack.settings
 
     def by_type(self, type_token: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_token]
 
 
-def environment_names(directory: Path = ENVIRONMENTS) -> list[str]:
-    """Environments in promotion order where known (dev, staging, prod), then any others."""
-    found = [p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml")]
-    order = {"dev": 0, "staging": 1, "prod": 2}
-    return sorted(found, key=lambda name: (order.get(name, 3), name))
+def run(
+    env: str,
+    preview: bool = False,
+    directory: Path = ENVIRONMENTS,
+    estate: Estate | None = None,
+    caller_account: str | None = None,
+) -> Plan:
+    """Validate the estate, then register stack `env`'s program against the mocks.
 
-
-def stack_path(env: str, directory: Path = ENVIRONMENTS) -> Path:
-    return directory / f"Pulumi.{env}.yaml"
-
-
-def load_settings(env: str, directory: Path = ENVIRONMENTS) -> tuple[Settings, dict[str, Any]]:
-    """Validated settings and the raw stack config (as the engine would pass it)."""
-    path = stack_path(env, directory)
-    try:
-        shown = path.relative_to(REPO_ROOT)
-    except ValueError:
-        shown = path
-    raw = settings_module.read_stack_file(path)
-    settings = settings_module.from_config(raw, str(shown))
-    from configtrail.stack.program import stack_problems
-
-    problems = stack_problems(settings, env, str(shown))
-    if problems:
-        raise SettingsError(problems)
-    return settings, raw
-
-
-def run(env: str, preview: bool = False, directory: Path = ENVIRONMENTS) -> Plan:
-    """Validate the environment, then register the whole program against the mocks.
-
-    Raises SettingsError before anything is registered when the settings are bad.
+    Raises SettingsError before anything is registered when any stack file is bad.
+    `caller_account` stands in for the credentials' account (default: the stack's own).
     """
     from configtrail.stack import program
 
-    settings, raw = load_settings(env, directory)
+    estate = estate or estate_module.load(directory)
+    stack = estate[env]
     resources, outputs = register(
-        lambda: program.build(settings, env),
+        lambda: program.build(stack, estate),
         project=PROJECT,
         stack=env,
-        config=raw,
-        home_region=settings.home_region,
+        config=stack.config,
+        home_region=stack.home_region,
+        account_id=caller_account or stack.account_id,
         preview=preview,
     )
-    return Plan(
-        env=env,
-        preview=preview,
-        settings=settings,
-        resources=resources,
-        outputs=outputs,
-    )
+    return Plan(env=env, preview=preview, stack=stack, resources=resources, outputs=outputs)
 
 
 def register(
@@ -100,14 +79,19 @@ def register(
     stack: str,
     config: dict[str, Any],
     home_region: str,
+    account_id: str = DEFAULT_ACCOUNT_ID,
     preview: bool,
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> tuple[list[CapturedResource], dict[str, Any]]:
     """Run `build` (which registers resources and returns the stack outputs) against the mocks.
 
     Shared by every Pulumi project in the repository (the stack and the bootstrap project), so
-    their offline plans go through the same mock runtime and capture.
+    their offline plans go through the same mock runtime and capture. Uses the SDK's public test
+    entry point (`pulumi.runtime.test`), which waits for every registration to finish. `mocks`
+    replaces the AWS-like mocks (e.g. a subclass that also answers for the example AI
+    workload's types).
     """
-    mocks = AwsLikeMocks(home_region=home_region, preview=preview)
+    mocks = mocks or AwsLikeMocks(home_region=home_region, account_id=account_id, preview=preview)
     monitor = CapturingMonitor(mocks)
     # The engine hands structured config values to the program as JSON text.
     set_all_config({key: v if isinstance(v, str) else json.dumps(v) for key, v in config.items()})
@@ -121,33 +105,10 @@ def register(
     )
     outputs: dict[str, Any] = {}
 
+    @pulumi.runtime.test
     def program_body():
         exported = build()
         return pulumi.Output.from_input(exported).apply(outputs.update)
 
-    with _without_source_positions():
-        _sync_await(run_pulumi_func(lambda: _sync_await(program_body().future())))
-    return monitor.captured, _plain(outputs)
-
-
-@contextlib.contextmanager
-def _without_source_positions():
-    """Skip the SDK's per-resource stack walk while planning offline.
-
-    The SDK walks the Python stack for every registration to send the engine a source position,
-    which the engine uses only to point diagnostics at a line. The capture keeps no such field,
-    and the walk is about a seventh of the plan's time. If the SDK renames the hook, nothing is
-    patched and the plan is merely slower.
-    """
-    from pulumi.runtime import resource as sdk_resource
-
-    original = getattr(sdk_resource, "_get_stack_trace", None)
-    if original is None:
-        yield
-        return
-    empty = sdk_resource.source_pb2.StackTrace
-    sdk_resource._get_stack_trace = empty
-    try:
-        yield
-    finally:
-        sdk_resource._get_stack_trace = original
+    program_body()
+    return monitor.captured, plain_value(outputs)

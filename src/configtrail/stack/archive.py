@@ -25,6 +25,9 @@ class ConfigKeyArgs:
     alias: str
     account: Account
     protect: bool
+    # Accounts whose AWS Config may use the key (the archive key's delivering accounts).
+    config_accounts: list[str]
+    organization_id: str | None = None
 
 
 class ConfigKey(pulumi.ComponentResource):
@@ -39,7 +42,11 @@ class ConfigKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=json_policy(
-                args.account.account_id, args.account.partition, build=documents.config_key_policy
+                args.account.account_id,
+                args.account.partition,
+                build=lambda account, partition: documents.config_key_policy(
+                    account, partition, args.config_accounts, args.organization_id
+                ),
             ),
             region=args.region,
             opts=child(self, protect=args.protect),
@@ -210,6 +217,9 @@ class ArchiveBucketArgs(BucketArgs):
     key_prefix: str
     transition_days: int | None
     expiration_days: int | None
+    # Accounts whose AWS Config delivers here, each to its own AWSLogs/<account>/Config/ prefix.
+    delivering_accounts: list[str]
+    organization_id: str | None = None
 
 
 class ArchiveBucket(pulumi.ComponentResource):
@@ -228,9 +238,9 @@ class ArchiveBucket(pulumi.ComponentResource):
             bucket=self.bucket.bucket,
             policy=json_policy(
                 self.arn,
-                args.account.account_id,
-                args.key_prefix,
-                build=documents.archive_bucket_policy,
+                build=lambda arn: documents.archive_bucket_policy(
+                    arn, args.delivering_accounts, args.key_prefix, args.organization_id
+                ),
             ),
             region=args.region,
             opts=child(self, depends_on=[public_access_block]),

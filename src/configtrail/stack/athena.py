@@ -2,10 +2,9 @@
 projection, and an Athena workgroup whose results are encrypted in a hardened bucket of their own.
 
 Enabled by `configtrail:athena: true`. The table covers `<prefix>/AWSLogs/${account}/Config/
-${region}/${dt}/${kind}/`, where `account` is each account delivering to the archive (an
-organization archive holds many under one prefix; `HistoryQueriesArgs.accounts`, by default the
-stack's own), `dt` is the delivery day as AWS Config writes it (`yyyy/M/d`, not zero-padded) and
-`kind` is ConfigHistory or ConfigSnapshot. Partition projection computes the
+${region}/${dt}/${kind}/` for every account that delivers to the archive (an organization archive
+holds many), where `dt` is the delivery day as AWS Config writes it (`yyyy/M/d`, not zero-padded)
+and `kind` is ConfigHistory or ConfigSnapshot. Partition projection computes the
 partitions from the query's predicates, so nothing has to crawl the archive or add partitions as
 deliveries arrive. `configuration`, `supplementaryConfiguration`, `tags` and `relationships` are
 declared `string`: the JSON SerDe hands them over as the JSON text AWS Config wrote, which
@@ -82,7 +81,7 @@ def database_name(stack: str) -> str:
 
 
 def delivery_root(bucket: str, key_prefix: str) -> str:
-    """Where AWS Config's `AWSLogs/<account>/...` folders start in the archive."""
+    """Where every account's deliveries start: `s3://<bucket>/<prefix>/AWSLogs/`."""
     prefix = f"{key_prefix}/" if key_prefix else ""
     return f"s3://{bucket}/{prefix}AWSLogs/"
 
@@ -112,7 +111,8 @@ def projection_parameters(accounts: list[str], regions: list[str], root: str) ->
 class HistoryQueriesArgs:
     stack: str
     region: str  # the home region, where the archive is
-    account: Account
+    account: Account  # the account holding the archive
+    accounts: list[str]  # the accounts delivering into it
     regions: list[str]
     archive_bucket: pulumi.Input[str]
     key_prefix: str
@@ -120,9 +120,8 @@ class HistoryQueriesArgs:
     kms_key_arn: pulumi.Input[str] | None
     workgroup_name: str
     protect: bool
-    results_expiration_days: int  # the environment's retentionDays
-    # Accounts delivering to this archive (an organization archive's members); None: this one.
-    accounts: list[str] | None = None
+    results_expiration_days: int  # the stack's retentionDays
+    access_log_bucket: pulumi.Input[str] | None = None
 
 
 class HistoryQueries(pulumi.ComponentResource):
@@ -138,6 +137,7 @@ class HistoryQueries(pulumi.ComponentResource):
             account=args.account,
             kms_key_arn=args.kms_key_arn,
             protect=args.protect,
+            access_log_bucket=args.access_log_bucket,
         )
         hardened = hardened_bucket(self, f"{name}-results", bucket_args)
         results, results_arn = hardened.bucket, hardened.arn
@@ -178,20 +178,13 @@ class HistoryQueries(pulumi.ComponentResource):
         root = pulumi.Output.from_input(args.archive_bucket).apply(
             lambda bucket: delivery_root(bucket, args.key_prefix)
         )
-        accounts = (
-            pulumi.Output.from_input(list(args.accounts))
-            if args.accounts
-            else pulumi.Output.from_input(args.account.account_id).apply(lambda own: [own])
-        )
         self.table = aws.glue.CatalogTable(
             f"{name}-table",
             name=DEFAULT_TABLE,
             database_name=self.database.name,
             description="Configuration items from ConfigHistory and ConfigSnapshot files",
             table_type="EXTERNAL_TABLE",
-            parameters=pulumi.Output.all(root, accounts).apply(
-                lambda v: projection_parameters(v[1], args.regions, v[0])
-            ),
+            parameters=root.apply(lambda r: projection_parameters(args.accounts, args.regions, r)),
             partition_keys=[{"name": n, "type": t} for n, t in PARTITION_KEYS],
             storage_descriptor={
                 "location": root,

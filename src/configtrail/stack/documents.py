@@ -16,6 +16,18 @@ def _source_account(account_id: str) -> dict:
     return {"StringEquals": {"AWS:SourceAccount": account_id}}
 
 
+def _one_or_list(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else sorted(values)
+
+
+def _source_accounts(account_ids: list[str], organization_id: str | None) -> dict:
+    """Only the listed accounts' AWS Config (and, when given, only within the organization)."""
+    condition: dict = {"AWS:SourceAccount": _one_or_list(account_ids)}
+    if organization_id:
+        condition["aws:SourceOrgID"] = organization_id
+    return condition
+
+
 def delivery_object_arn(bucket_arn: str, key_prefix: str, account_id: str) -> str:
     """Where AWS Config writes: `<bucket>/<prefix>/AWSLogs/<account>/Config/*`."""
     prefix = f"{key_prefix}/" if key_prefix else ""
@@ -34,18 +46,26 @@ def deny_insecure_transport(bucket_arn: str) -> dict:
     }
 
 
-def archive_bucket_policy(bucket_arn: str, account_id: str, key_prefix: str) -> dict:
-    """The three statements AWS Config needs to deliver, plus a TLS-only deny."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+def archive_bucket_policy(
+    bucket_arn: str,
+    account_ids: list[str],
+    key_prefix: str,
+    organization_id: str | None = None,
+) -> dict:
+    """The three statements AWS Config needs to deliver, for exactly the accounts that deliver
+    here (each under its own `AWSLogs/<account>/Config/` prefix), plus a TLS-only deny. With no
+    delivering account the bucket admits nobody but its owner."""
+    statements: list[dict] = []
+    if account_ids:
+        source = _source_accounts(account_ids, organization_id)
+        statements = [
             {
                 "Sid": "AWSConfigBucketPermissionsCheck",
                 "Effect": "Allow",
                 "Principal": {"Service": CONFIG_PRINCIPAL},
                 "Action": "s3:GetBucketAcl",
                 "Resource": bucket_arn,
-                "Condition": _source_account(account_id),
+                "Condition": {"StringEquals": dict(source)},
             },
             {
                 "Sid": "AWSConfigBucketExistenceCheck",
@@ -53,23 +73,24 @@ def archive_bucket_policy(bucket_arn: str, account_id: str, key_prefix: str) -> 
                 "Principal": {"Service": CONFIG_PRINCIPAL},
                 "Action": "s3:ListBucket",
                 "Resource": bucket_arn,
-                "Condition": _source_account(account_id),
+                "Condition": {"StringEquals": dict(source)},
             },
             {
                 "Sid": "AWSConfigBucketDelivery",
                 "Effect": "Allow",
                 "Principal": {"Service": CONFIG_PRINCIPAL},
                 "Action": "s3:PutObject",
-                "Resource": delivery_object_arn(bucket_arn, key_prefix, account_id),
+                "Resource": _one_or_list(
+                    [delivery_object_arn(bucket_arn, key_prefix, a) for a in account_ids]
+                ),
                 "Condition": {
-                    "StringEquals": {
-                        "s3:x-amz-acl": "bucket-owner-full-control",
-                        "AWS:SourceAccount": account_id,
-                    }
+                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}
                 },
             },
-            deny_insecure_transport(bucket_arn),
-        ],
+        ]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [*statements, deny_insecure_transport(bucket_arn)],
     }
 
 
@@ -100,30 +121,37 @@ def tls_only_bucket_policy(bucket_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket_arn)]}
 
 
-def config_key_policy(account_id: str, partition: str) -> dict:
-    """Key policy: the account administers the key (so IAM policies, such as the replication
-    role's, can grant its use) and this account's AWS Config may use it. Without the Config
-    statement deliveries fail with AccessDenied."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EnableAccountAdministration",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+def config_key_policy(
+    account_id: str,
+    partition: str,
+    config_accounts: list[str] | None = None,
+    organization_id: str | None = None,
+) -> dict:
+    """Key policy: the owning account administers the key (so IAM policies, such as the
+    replication role's, can grant its use) and AWS Config of `config_accounts` (default: the
+    owner) may use it. Without the Config statement deliveries fail with AccessDenied."""
+    statements = [
+        {
+            "Sid": "EnableAccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    accounts = [account_id] if config_accounts is None else config_accounts
+    if accounts:
+        statements.append(
             {
                 "Sid": "AWSConfigKMSPolicy",
                 "Effect": "Allow",
                 "Principal": {"Service": CONFIG_PRINCIPAL},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": "*",
-                "Condition": _source_account(account_id),
-            },
-        ],
-    }
+                "Condition": {"StringEquals": _source_accounts(accounts, organization_id)},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def config_topic_policy(topic_arn: str, account_id: str) -> dict:

@@ -18,3 +18,21 @@ def bucket_name(stack: str, kind: str, account_id: str, region: str) -> str:
 def key_alias(stack: str, region: str) -> str:
     """Alias of the stack's ConfigTrail customer key in one region."""
     return f"alias/{resource_prefix(stack)}-{region}"
+
+
+def recorder_name(stack: str) -> str:
+    """Default name of the stack's recorder and delivery channel in each region. AWS allows one
+    of each per account and region, and Put* calls with the same name overwrite: a name that
+    carries the stack makes a second stack in the same account fail loudly instead."""
+    return resource_prefix(stack)
+
+
+def rule_name(stack: str, rule: str) -> str:
+    """A Config rule of the stack: `configtrail-<stack>-<rule>` (rule names are per account and
+    region, so two stacks' rules never overwrite each other)."""
+    return f"{resource_prefix(stack)}-{rule}"
+
+
+def aggregator_name(stack: str) -> str:
+    """The organization aggregator of an aggregator stack."""
+    return resource_prefix(stack)

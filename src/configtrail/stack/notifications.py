@@ -21,8 +21,9 @@ class NotificationTopicArgs:
 
 
 class NotificationTopic(pulumi.ComponentResource):
-    """Exposes `arn`. Encrypted with the ConfigTrail key of its region: AWS-managed SNS keys do
-    not let a service principal such as AWS Config publish."""
+    """Exposes `arn` and `policy` (the delivery channel waits for it: Config checks that it may
+    publish when the channel is created). Encrypted with the ConfigTrail key of its region:
+    AWS-managed SNS keys do not let a service principal such as AWS Config publish."""
 
     def __init__(
         self, name: str, args: NotificationTopicArgs, opts: pulumi.ResourceOptions | None = None
@@ -35,7 +36,7 @@ class NotificationTopic(pulumi.ComponentResource):
             region=args.region,
             opts=child(self),
         )
-        aws.sns.TopicPolicy(
+        self.policy = aws.sns.TopicPolicy(
             f"{name}-policy",
             arn=topic.arn,
             policy=json_policy(

@@ -33,12 +33,28 @@ def recording_group(settings: Settings, home: bool) -> dict:
 
 
 def recording_mode(settings: Settings, home: bool) -> dict:
-    """Default frequency, with churny types recorded DAILY when the default is CONTINUOUS."""
+    """Default frequency and its one override (pulumi-aws takes a single override object).
+
+    CONTINUOUS by default: churny types recorded DAILY, for cost. DAILY by default: the types AWS
+    records only continuously (`AWS::Config::ResourceCompliance` ...) are listed as CONTINUOUS,
+    because the RecordingMode API refuses DAILY for them in an explicit type list (with
+    `all_supported` AWS keeps them continuous itself).
+    """
     mode: dict = {"recording_frequency": settings.recording_frequency}
+    listed = None if settings.recording_profile == "all" else set(recorded_types(settings, home))
+    if settings.recording_frequency == "DAILY":
+        continuous = catalog.continuous_only_types() & listed if listed else set()
+        if continuous:
+            mode["recording_mode_override"] = {
+                "description": "Types AWS Config records only continuously",
+                "recording_frequency": "CONTINUOUS",
+                "resource_types": sorted(continuous),
+            }
+        return mode
     daily = set(settings.daily_resource_types)
-    if settings.recording_profile == "ai-systems":
-        daily &= set(recorded_types(settings, home))
-    if settings.recording_frequency == "CONTINUOUS" and daily:
+    if listed is not None:
+        daily &= listed
+    if daily:
         mode["recording_mode_override"] = {
             "description": "Churny types recorded daily to keep the Config bill predictable",
             "recording_frequency": "DAILY",

@@ -1,0 +1,1 @@
+"""CrossGuard policies for AI workload stacks, generated from the AI control catalog."""

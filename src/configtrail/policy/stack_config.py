@@ -1,0 +1,123 @@
+"""The policy pack's configuration for one stack, derived from its stack file and the estate.
+
+Never kept by hand beside the stack files: `configtrail plan` writes it to
+`build/<stack>/policy-config.json`, and every preview and up passes that file to the pack
+(`--policy-pack-config`). What it says:
+
+- the thresholds are the stack's own settings (retention, delivery frequency, daily types), so the
+  pack catches a program that deploys something other than what the stack file says;
+- a stack's deliberately weaker choice (SSE-S3, an unprotected archive, a month of retention,
+  daily recording, slow delivery) turns the policy that judges it into `advisory` with the secure
+  threshold: the pack still reports the choice as risky, on every preview, without blocking;
+- policies about something a kind does not have are `disabled` (an archive stack has no
+  recorder; an aggregator has no bucket), so a missing recorder in a member is still mandatory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from configtrail.estate import Estate, Stack
+from configtrail.stack import names
+
+# The secure floors a weaker choice is measured against (the pack's own defaults).
+SECURE_RETENTION_DAYS = 365
+SECURE_DELIVERY_FREQUENCY = "Six_Hours"
+_FREQUENCY_HOURS = {
+    "One_Hour": 1,
+    "Three_Hours": 3,
+    "Six_Hours": 6,
+    "Twelve_Hours": 12,
+    "TwentyFour_Hours": 24,
+}
+# Policies about recording (recorders, channels, retention) and about history buckets.
+RECORDING_POLICIES = (
+    "aws-cfg-recorder-recording-scope",
+    "aws-cfg-recorder-global-types-once",
+    "aws-cfg-recorder-delivery-channel",
+    "aws-cfg-recorder-status-enabled",
+    "aws-cfg-deliverychannel-delivery-frequency",
+    "aws-cfg-retentionconfiguration-minimum-days",
+    "aws-cfg-recorder-continuous-recording",
+    "aws-cfg-recorder-churny-types-daily",
+)
+ARCHIVE_POLICIES = (
+    "aws-s3-bucket-config-delivery-policy",
+    "aws-s3-bucket-no-object-lock-on-delivery",
+    "aws-s3-bucket-history-controls-present",
+)
+
+
+def _weaker(secure: dict[str, Any]) -> dict[str, Any]:
+    return {"enforcementLevel": "advisory", **secure}
+
+
+def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
+    """The `--policy-pack-config` document of `stack`."""
+    settings = stack.settings
+    config: dict[str, Any] = {"all": "mandatory"}
+
+    if settings.has_archive:
+        history_days = max(
+            [settings.retention_days]
+            + [member.settings.retention_days for member in estate.members_of(stack.name)]
+        )
+        kms = {"requireKms": True, "sseS3Buckets": [f"configtrail-{stack.name}-logs-*"]}
+        config["aws-s3-bucket-default-encryption-kms"] = (
+            kms if settings.archive_encryption == "kms" else _weaker(kms)
+        )
+        if not settings.archive_protect:
+            config["aws-s3-bucket-protected"] = "advisory"
+        keep = {"minRetentionDays": history_days}
+        config["aws-s3-bucket-lifecycle-keeps-history"] = (
+            keep if history_days >= SECURE_RETENTION_DAYS else _weaker(keep)
+        )
+    else:
+        for name in ARCHIVE_POLICIES:
+            config[name] = "disabled"
+
+    if settings.records:
+        retention = settings.retention_days
+        config["aws-cfg-retentionconfiguration-minimum-days"] = (
+            {"minRetentionDays": retention}
+            if retention >= SECURE_RETENTION_DAYS
+            else _weaker({"minRetentionDays": SECURE_RETENTION_DAYS})
+        )
+        frequency = settings.delivery_frequency
+        slow = _FREQUENCY_HOURS[frequency] > _FREQUENCY_HOURS[SECURE_DELIVERY_FREQUENCY]
+        config["aws-cfg-deliverychannel-delivery-frequency"] = (
+            _weaker({"slowestDeliveryFrequency": SECURE_DELIVERY_FREQUENCY})
+            if slow
+            else {"slowestDeliveryFrequency": frequency}
+        )
+        if settings.recording_frequency == "DAILY":
+            config["aws-cfg-recorder-continuous-recording"] = "advisory"
+        config["aws-cfg-recorder-churny-types-daily"] = {
+            "enforcementLevel": "advisory",
+            "allowContinuous": False,
+        }
+        if settings.stack_kind == "member":
+            archive = estate.archive_of(stack.name)
+            bucket = names.bucket_name(
+                archive.name, "archive", archive.account_id, archive.home_region
+            )
+            config["aws-cfg-recorder-delivery-channel"] = {"archiveBuckets": [bucket]}
+    else:
+        for name in RECORDING_POLICIES:
+            config[name] = "disabled"
+    return config
+
+
+def path_for(build: Path, name: str) -> Path:
+    """Where `configtrail plan` writes a stack's policy config."""
+    return build / name / "policy-config.json"
+
+
+def write(stack: Stack, estate: Estate, build: Path) -> Path:
+    """Write the stack's policy config under `build/<stack>/`; return its path."""
+    from configtrail import files
+
+    document = json.dumps(policy_config(stack, estate), indent=2, sort_keys=True) + "\n"
+    return files.write_text(path_for(build, stack.name), document)
