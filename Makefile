@@ -280,7 +280,7 @@ audit-report: venv
 	@if [[ -z "$${AUDIT_SOURCE:-}" ]]; then \
 	  echo "audit-report: set AUDIT_SOURCE=s3://bucket/prefix (or a directory of deliveries)" >&2; exit 2; fi
 	@mkdir -p "$(AUDIT_DIR)" "$(dir $(AUDIT_SUMMARY))"
-	@status=0; $(BIN)/configtrail history --source "$$AUDIT_SOURCE" --previous-month \
+	@status=0; $(BIN)/configtrail history --source "$$AUDIT_SOURCE" --previous-month --estate environments \
 	  --out-dir "$(AUDIT_DIR)" $(AUDIT_ARGS) || status=$$?; \
 	if [[ -f "$(AUDIT_DIR)/summary.md" ]]; then cp "$(AUDIT_DIR)/summary.md" "$(AUDIT_SUMMARY)"; fi; \
 	exit $$status
