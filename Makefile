@@ -169,9 +169,11 @@ require-env = $(if $(and $(filter 1,$(words $(ENV))),$(filter $(ENV),$(ENVIRONME
   ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; stacks: $(ENVIRONMENTS)))
 DRIFT_DIR ?= build/drift
 SUMMARY_DIR ?= build/summary
+PIPELINE_OUT ?= build
 PIPELINE_RUN = PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/configtrail pipeline run --pulumi "$(PULUMI)" \
   --stack $(ENV) --qualified "$$STACK" --message "$$MESSAGE" \
-  --secrets-provider "$${SECRETS_PROVIDER:-}" --drift-dir $(DRIFT_DIR) --summary-dir $(SUMMARY_DIR)
+  --secrets-provider "$${SECRETS_PROVIDER:-}" --out $(PIPELINE_OUT) --drift-dir $(DRIFT_DIR) \
+  --summary-dir $(SUMMARY_DIR)
 .PHONY: pulumi-cli pipeline-matrix pipeline-entry check-ref check-role preview-report preview-comment
 
 ## preview: pulumi preview of STACK with the policy pack (real cloud; a new stack from empty state)
@@ -236,7 +238,8 @@ check-role: venv
 
 ## preview-report: every stack's preview verdict (build/preview/) as one report by account
 preview-report: venv
-	$(BIN)/configtrail pipeline report --run-url "$${RUN_URL:-}" --out $(SUMMARY_DIR)/preview.md
+	$(BIN)/configtrail pipeline report --dir $(PIPELINE_OUT)/preview --run-url "$${RUN_URL:-}" \
+	  --out $(SUMMARY_DIR)/preview.md
 
 ## preview-comment: create or edit the pull request's one preview comment (gh, GH_TOKEN)
 preview-comment: venv

@@ -165,7 +165,8 @@ class Run:
                 f"(stacks: {', '.join(estate.names())})"
             )
         stack = estate[self.stack_name]
-        config = stack_config.write(stack, estate, self.out_dir)
+        # Absolute: the CLI runs from infra/.
+        config = stack_config.write(stack, estate, self.out_dir.resolve())
         handler = getattr(self, f"_{self.command}")
         code, verdict = handler(config)
         verdict = verdict or read_output(
