@@ -1,5 +1,5 @@
 # ConfigTrail: every CI step is a target here, so anything CI does can be run by hand.
-# `make help` lists the targets. Variables can be overridden: `make plan ENV=prod`.
+# `make help` lists the targets. Variables can be overridden: `make plan ENV=ml-prod`.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -8,6 +8,7 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# A stack of the estate (environments/Pulumi.<ENV>.yaml).
 ENV ?= trial
 # Fully qualified stack name for the Pulumi CLI (e.g. my-org/configtrail/ml-prod); default: ENV.
 STACK ?= $(ENV)
@@ -15,6 +16,16 @@ PULUMI ?= pulumi
 MESSAGE ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
+
+# Variables a person may set on the command line: those with a default here (`X ?= ...`) and the
+# ones recipes read from the environment. Anything else is refused before anything runs:
+# `make plan ENVIRONMENT=ml-prod` would otherwise quietly plan the default stack.
+KNOWN_VARIABLES := $(sort $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) \
+  COMMAND CONFIRM AUDIT_SOURCE REF ROLE_ARN SECRETS_PROVIDER RUN_URL GH_REPO PULL_REQUEST)
+UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error unknown variable $(UNKNOWN_VARIABLES) on the command line; variables: $(KNOWN_VARIABLES))
+endif
 
 .PHONY: help venv lock plan check check-plan test clean preview up refresh destroy drift
 .PHONY: converged drift-issue confirm job-summary bootstrap-plan check-bootstrap
@@ -26,13 +37,11 @@ help:
 ## venv: create .venv with the pinned dependencies and the configtrail tool
 venv: $(INSTALLED)
 
+# scripts/build-venv makes the build safe to interrupt and to run twice at once (a lock, and a
+# marker written last: a half-built .venv is rebuilt, not reused).
 $(INSTALLED): requirements/main.lock pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/main.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(VENV) requirements/main.lock --editable . --keep checkov \
+	  -- requirements/main.lock pyproject.toml
 
 ## lock: re-resolve requirements/main.in into requirements/main.lock (needs the package index)
 lock:
@@ -65,10 +74,8 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 checkov-venv: $(CHECKOV_INSTALLED)
 
 $(CHECKOV_INSTALLED): requirements/checkov.lock
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.lock
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(CHECKOV_VENV) requirements/checkov.lock \
+	  -- requirements/checkov.lock
 
 ## lock-checkov: re-resolve requirements/checkov.in into requirements/checkov.lock (needs the index)
 lock-checkov:
@@ -87,27 +94,25 @@ checkov: check-plan checkov-venv
 check-checkov: checkov
 check: check-checkov
 
-# --- policy pack (policies/): offline, through the Analyzer gRPC protocol, as the engine runs it ---
-.PHONY: policy policy-check check-policy bench-policy
+# --- policy pack (policies/): offline, started as the Pulumi CLI starts it, over the Analyzer gRPC protocol ---
+.PHONY: policy policy-check check-policy bench-policy pack-data
 FILE ?=
-# grpc: the pack in its own process, as the Pulumi engine runs it; in-process: same verdicts, for large stacks
-POLICY_ENGINE ?= grpc
 
 ## policy: policy pack verdicts on the offline plan of ENV (stack.json and preview.json)
 policy: venv
-	$(BIN)/configtrail policy --env $(ENV) --engine $(POLICY_ENGINE)
+	$(BIN)/configtrail policy --env $(ENV)
 
 ## policy-check: policy pack verdicts on FILE (pulumi stack export / preview --json) with ENV's config
 policy-check: venv
 	@test -n "$(FILE)" || { echo "usage: make policy-check FILE=<path> [ENV=<env>]" >&2; exit 2; }
-	$(BIN)/configtrail policy-check "$(FILE)" --env $(ENV) --engine $(POLICY_ENGINE)
+	$(BIN)/configtrail policy-check "$(FILE)" --env $(ENV)
 
 ## check-policy: the policy pack gate of `make check`, every environment (build/summary/policy.md)
 check-policy: check-plan
 	$(BIN)/configtrail policy --all --quiet --summary build/summary/policy.md
 check: check-policy
 
-## bench-policy: the pack on synthetic stacks of 1,000-10,000 resources, both engines (10,000 in under 3 s)
+## bench-policy: `configtrail policy --all` (target < 4 s) and a 10,000-resource stack (< 3 s), through gRPC
 bench-policy: venv
 	$(BIN)/python benchmarks/policy_pack.py
 
@@ -124,15 +129,18 @@ AI_PACK_INSTALLED := $(AI_PACK_VENV)/.installed
 ai-pack-venv: $(AI_PACK_INSTALLED)
 
 $(AI_PACK_INSTALLED): $(AI_PACK_DIR)/requirements.txt
-	$(PYTHON) -m venv $(AI_PACK_VENV)
-	$(AI_PACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(AI_PACK_DIR)/requirements.txt
-	touch $@
+	PYTHON=$(PYTHON) scripts/build-venv $(AI_PACK_VENV) $(AI_PACK_DIR)/requirements.txt \
+	  -- $(AI_PACK_DIR)/requirements.txt
 
 ## check-ai-pack: the AI pack on every variant of examples/ai-workload (compliant passes, each broken one blocked)
 check-ai-pack: venv ai-pack-venv
 	$(BIN)/configtrail ai-pack --python $(AI_PACK_VENV)/bin/python --out build/ai-workload \
 	  --summary build/summary/ai-pack.md --quiet
 check: check-ai-pack
+
+## pack-data: regenerate the data the policy pack carries (policies/configtrail_policies/data/*.json)
+pack-data: venv
+	$(BIN)/python -m configtrail.policy.packdata
 
 ## lint: every pre-commit hook over every file (ruff, yamllint, hygiene, schemas, zizmor, secrets, checkov)
 lint: venv checkov-venv
@@ -291,7 +299,7 @@ audit-report: venv
 	if [[ -f "$(AUDIT_DIR)/summary.md" ]]; then cp "$(AUDIT_DIR)/summary.md" "$(AUDIT_SUMMARY)"; fi; \
 	exit $$status
 
-## bench-history: time and peak memory of building every timeline of 200,000 items in 2,000 files
+## bench-history: every timeline of 200,000 items in 2,000 files, side by side with DuckDB's ordered-items query (time, memory, ratio)
 bench-history: venv
 	$(BIN)/python benchmarks/history_timelines.py
 

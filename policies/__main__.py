@@ -1,8 +1,9 @@
-"""Entry point the Pulumi CLI (and `configtrail policy`) runs: starts the analyzer server.
+"""Entry point the Pulumi CLI (and `configtrail policy`) runs: `python -u -m pulumi.policy <engine>
+<this directory>` runs this file, and `PolicyPack(...)` serves the policies over the Analyzer gRPC
+protocol until the engine stops it.
 
-Nothing else belongs here — `PolicyPack(...)` blocks forever serving gRPC, so the policies live
-in the importable `configtrail_policies` package. `configtrail_policies.pack.service()` builds the
-same service for the in-process engine; tests/policies/test_engines.py keeps the two in step.
+Nothing else belongs here — `PolicyPack(...)` blocks forever, so the policies live in the
+importable `configtrail_policies` package.
 """
 
 from configtrail_policies.pack import (

@@ -1,5 +1,6 @@
-"""ConfigTrail's CrossGuard policy pack: the policies, their metadata and config schemas.
+"""ConfigTrail's CrossGuard policy pack: one definition per policy (definition.py) in the service
+modules (s3, recording, identity, tagging, stack), the data the pack carries (data/), and
+`pack.policies()`, which `policies/__main__.py` wraps in `PolicyPack(...)`.
 
-Importable on its own (tests, the offline runner); `policies/__main__.py` only wraps
-`pack.policies()` in `PolicyPack(...)`, which starts the analyzer server.
+Importable on its own (tests, the README table); only `__main__.py` starts the analyzer server.
 """

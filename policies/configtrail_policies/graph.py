@@ -1,5 +1,6 @@
-"""The stack as stack policies see it (`args.resources` of AnalyzeStack): resources by type, the
-bucket each S3 companion resource belongs to, the bucket a delivery channel names, regions.
+"""The stack as stack policies see it (`args.resources` of AnalyzeStack, already narrowed to the
+policy's resource types): resources by type, the bucket each S3 companion resource belongs to, the
+bucket a delivery channel names, regions.
 
 A companion belongs to a bucket when its `bucket` property names the bucket, or when the engine
 recorded that `bucket` was computed from the bucket resource (property dependencies) — the second
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from configtrail_policies import types
-from configtrail_policies.support import is_unknown, peek, region_of
+from configtrail_policies.support import Unseen, peek, region_of
 
 
 def bucket_name_of(props: Any) -> Any:
@@ -27,16 +28,16 @@ class StackGraph:
         self._by_type: dict[str, list[Any]] = defaultdict(list)
         for resource in self.resources:
             self._by_type[resource.resource_type].append(resource)
-        self._buckets = [r for kind in types.BUCKET for r in self._by_type.get(kind, [])]
+        self._buckets = [r for kind in sorted(types.BUCKET) for r in self._by_type.get(kind, [])]
         self._bucket_by_name = {
             name: bucket
             for bucket in self._buckets
-            if isinstance(name := self.bucket_name(bucket), str) and not is_unknown(name)
+            if isinstance(name := self.bucket_name(bucket), str)
         }
         self._bucket_urns = {bucket.urn: bucket for bucket in self._buckets}
         # Companions indexed once, so every lookup is O(1) however large the stack is.
         self._companions: dict[str, list[Any]] = defaultdict(list)
-        for kind in types.BUCKET_COMPANIONS:
+        for kind in sorted(types.BUCKET_COMPANIONS):
             for resource in self._by_type.get(kind, []):
                 bucket = self._bucket_for(resource, "bucket")
                 if bucket is not None:
@@ -45,7 +46,7 @@ class StackGraph:
     def of_type(self, *kinds: str | Iterable[str]) -> list[Any]:
         found = []
         for kind in kinds:
-            for token in [kind] if isinstance(kind, str) else kind:
+            for token in [kind] if isinstance(kind, str) else sorted(kind):
                 found.extend(self._by_type.get(token, []))
         return found
 
@@ -76,4 +77,7 @@ class StackGraph:
 
     @staticmethod
     def region(resource: Any) -> str | None:
-        return region_of(resource.props, resource.provider)
+        """The resource's region, or None when the pack cannot place it (reported by
+        aws-provider-region-known, so region rules skip such resources)."""
+        region = region_of(resource.props, resource.provider)
+        return None if isinstance(region, Unseen) else region

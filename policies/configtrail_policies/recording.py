@@ -11,15 +11,17 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from configtrail_policies import types
-from configtrail_policies.config import (
-    AWS_DEFAULT_DELIVERY_FREQUENCY,
-    FREQUENCY_HOURS,
-    settings_for,
+from configtrail_policies import data, types
+from configtrail_policies.data import AWS_DEFAULT_DELIVERY_FREQUENCY, FREQUENCY_HOURS
+from configtrail_policies.definition import (
+    FAIL_CLOSED,
+    WAIT,
+    resource_policy,
+    stack_policy,
+    string_list,
 )
 from configtrail_policies.graph import StackGraph
-from configtrail_policies.s3 import unknown
-from configtrail_policies.support import is_unknown, names, peek, plain
+from configtrail_policies.support import Unseen, names, peek, unseen_in, wait_or_fail
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,17 @@ class Scope:
 
 
 class UnknownScope(Exception):
-    """Part of the recording group is unknown during preview."""
+    """Part of the recording group cannot be seen (unknown during preview, or a masked secret)."""
+
+    def __init__(self, unseen: Unseen):
+        super().__init__(unseen.reason)
+        self.unseen = unseen
 
 
 def scope_of(props) -> Scope:
-    group = plain(peek(props, "recordingGroup", default={}) or {})
-    if is_unknown(group) or any(is_unknown(v) for v in group.values()):
-        raise UnknownScope
+    group = peek(props, "recordingGroup", default={}) or {}
+    if (hidden := unseen_in(group)) is not None:
+        raise UnknownScope(hidden)
     strategies = [s.get("useOnly") for s in group.get("recordingStrategies") or [] if s]
     strategy = strategies[0] if strategies else None
     included = group.get("resourceTypes") or []
@@ -56,8 +62,6 @@ def scope_of(props) -> Scope:
         blocks = group.get("exclusionByResourceTypes") or []
         for block in blocks if isinstance(blocks, list) else [blocks]:
             excluded.update((block or {}).get("resourceTypes") or [])
-    if any(is_unknown(t) for t in [*included, *(excluded or []), *strategies]):
-        raise UnknownScope
     if strategy in ("EXCLUSION_BY_RESOURCE_TYPES", "INCLUSION_BY_RESOURCE_TYPES"):
         all_supported = False
     elif strategy == "ALL_SUPPORTED_RESOURCE_TYPES":
@@ -77,19 +81,32 @@ def _recorder_name(recorder) -> str:
     return name if isinstance(name, str) else recorder.name
 
 
-# --- resource rules ----------------------------------------------------------------------------
+# --- resource policies -------------------------------------------------------------------------
 
 
-def recording_scope(args, report) -> None:
-    if args.resource_type != types.RECORDER:
-        return
-    required = settings_for("aws-cfg-recorder-recording-scope", args.get_config())[
-        "requiredResourceTypes"
-    ]
+@resource_policy(
+    name="aws-cfg-recorder-recording-scope",
+    description="Every recorder must record all supported types or at least the AI baseline, "
+    "including AWS::Config::ResourceCompliance.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types={types.RECORDER},
+    config={
+        "requiredResourceTypes": string_list(
+            "Types every recorder must record unless it records all supported types "
+            "(default: the ai-systems baseline without the global IAM types).",
+            data.baseline_types(),
+        ),
+    },
+    controls=("CIS v5 3.3", "Security Hub Config.1"),
+    remediation="Set recording_group.all_supported, or add the missing types to resource_types.",
+)
+def recording_scope(args, report, settings) -> None:
+    required = settings["requiredResourceTypes"]
     try:
         scope = scope_of(args.props)
-    except UnknownScope:
-        report(unknown("recording_group"))
+    except UnknownScope as hidden:
+        report(hidden.unseen.explain("recording_group"))
         return
     missing = sorted(t for t in required if not scope.records(t, frozenset()))
     if missing:
@@ -101,21 +118,31 @@ def recording_scope(args, report) -> None:
         )
 
 
-def continuous_recording(args, report) -> None:
-    if args.resource_type != types.RECORDER:
-        return
-    allowed = set(
-        settings_for("aws-cfg-recorder-continuous-recording", args.get_config())[
-            "dailyAllowedResourceTypes"
-        ]
-    )
-    mode = plain(peek(args.props, "recordingMode", default={}) or {})
-    if is_unknown(mode):
-        report(unknown("recording_mode"))
+@resource_policy(
+    name="aws-cfg-recorder-continuous-recording",
+    description="Recorders must record continuously, with only the allowed types recorded daily.",
+    severity="medium",
+    unknowns=FAIL_CLOSED,
+    types={types.RECORDER},
+    config={
+        "dailyAllowedResourceTypes": string_list(
+            "Types that may be recorded DAILY while everything else is CONTINUOUS.",
+            data.churny_resource_types(),
+        ),
+    },
+    remediation="Set recording_mode.recording_frequency to CONTINUOUS "
+    "(configtrail:recordingFrequency) and list only dailyAllowedResourceTypes in the DAILY "
+    "override.",
+)
+def continuous_recording(args, report, settings) -> None:
+    allowed = set(settings["dailyAllowedResourceTypes"])
+    mode = peek(args.props, "recordingMode", default={}) or {}
+    if isinstance(mode, Unseen):
+        report(mode.explain("recording_mode"))
         return
     frequency = mode.get("recordingFrequency", "CONTINUOUS")
-    if is_unknown(frequency):
-        report(unknown("recording_mode.recording_frequency"))
+    if isinstance(frequency, Unseen):
+        report(frequency.explain("recording_mode.recording_frequency"))
     elif frequency != "CONTINUOUS":
         report(
             f"Recorder {_recorder_name(args)!r} records {frequency}: a change that is undone "
@@ -125,12 +152,12 @@ def continuous_recording(args, report) -> None:
     overrides = mode.get("recordingModeOverride") or []
     for override in overrides if isinstance(overrides, list) else [overrides]:
         override = override or {}
+        if (hidden := unseen_in(override)) is not None:
+            report(hidden.explain("recording_mode_override"))
+            continue
         if override.get("recordingFrequency") == "CONTINUOUS":
             continue
         listed = override.get("resourceTypes") or []
-        if is_unknown(listed) or any(is_unknown(t) for t in listed):
-            report(unknown("recording_mode_override.resource_types"))
-            continue
         extra = sorted(set(listed) - allowed)
         if extra:
             report(
@@ -140,15 +167,36 @@ def continuous_recording(args, report) -> None:
             )
 
 
-def churny_types_daily(args, report) -> None:
-    if args.resource_type != types.RECORDER:
-        return
-    settings = settings_for("aws-cfg-recorder-churny-types-daily", args.get_config())
+@resource_policy(
+    name="aws-cfg-recorder-churny-types-daily",
+    description="Churny resource types should be recorded daily outside the environments that "
+    "accept the cost of continuous recording.",
+    level="advisory",
+    severity="low",
+    unknowns=WAIT,
+    types={types.RECORDER},
+    config={
+        "churnyResourceTypes": string_list(
+            "Types whose CONTINUOUS recording is expensive.", data.churny_resource_types()
+        ),
+        "allowContinuous": {
+            "type": "boolean",
+            "description": "This environment accepts the cost of recording churny types "
+            "continuously.",
+            "default": False,
+        },
+    },
+    remediation="Add the types to configtrail:dailyResourceTypes, or allowContinuous in this "
+    "environment's policy config.",
+)
+def churny_types_daily(args, report, settings) -> None:
     if settings["allowContinuous"]:
         return
-    # Reads through the proxy on purpose: an unknown recording group waits for `up` (advisory).
-    props = args.props
-    mode = props.get("recordingMode") or {}
+    # An unknown recording mode or group waits for `up` (the SDK's advisory downgrade).
+    mode = peek(args.props, "recordingMode", default={}) or {}
+    group = peek(args.props, "recordingGroup", default={}) or {}
+    if not wait_or_fail([mode, group], "recording_mode / recording_group", report, "recordingMode"):
+        return
     if (mode.get("recordingFrequency") or "CONTINUOUS") != "CONTINUOUS":
         return
     daily = set()
@@ -156,7 +204,6 @@ def churny_types_daily(args, report) -> None:
     for override in [overrides] if isinstance(overrides, Mapping) else list(overrides):
         if (override or {}).get("recordingFrequency") == "DAILY":
             daily.update(override.get("resourceTypes") or [])
-    group = props.get("recordingGroup") or {}
     all_supported = group.get("allSupported", True)
     listed = set(group.get("resourceTypes") or [])
     continuous = sorted(
@@ -173,20 +220,33 @@ def churny_types_daily(args, report) -> None:
         )
 
 
-def delivery_frequency(args, report) -> None:
-    if args.resource_type != types.DELIVERY_CHANNEL:
-        return
-    slowest = settings_for("aws-cfg-deliverychannel-delivery-frequency", args.get_config())[
-        "slowestDeliveryFrequency"
-    ]
+@resource_policy(
+    name="aws-cfg-deliverychannel-delivery-frequency",
+    description="Delivery channels must deliver snapshots at least as often as configured.",
+    severity="medium",
+    unknowns=FAIL_CLOSED,
+    types={types.DELIVERY_CHANNEL},
+    config={
+        "slowestDeliveryFrequency": {
+            "type": "string",
+            "enum": list(FREQUENCY_HOURS),
+            "description": "The slowest snapshot delivery frequency allowed.",
+            "default": "Six_Hours",
+        },
+    },
+    remediation="Set snapshot_delivery_properties.delivery_frequency to slowestDeliveryFrequency "
+    "or faster (configtrail:deliveryFrequency).",
+)
+def delivery_frequency(args, report, settings) -> None:
+    slowest = settings["slowestDeliveryFrequency"]
     frequency = peek(
         args.props,
         "snapshotDeliveryProperties",
         "deliveryFrequency",
         default=AWS_DEFAULT_DELIVERY_FREQUENCY,
     )
-    if is_unknown(frequency):
-        report(unknown("snapshot_delivery_properties.delivery_frequency"))
+    if isinstance(frequency, Unseen):
+        report(frequency.explain("snapshot_delivery_properties.delivery_frequency"))
     elif FREQUENCY_HOURS.get(frequency, 10**6) > FREQUENCY_HOURS[slowest]:
         report(
             f"Delivery channel {peek(args.props, 'name') or args.name!r} delivers snapshots "
@@ -195,15 +255,28 @@ def delivery_frequency(args, report) -> None:
         )
 
 
-def retention_minimum_days(args, report) -> None:
-    if args.resource_type != types.RETENTION:
-        return
-    minimum = settings_for("aws-cfg-retentionconfiguration-minimum-days", args.get_config())[
-        "minRetentionDays"
-    ]
+@resource_policy(
+    name="aws-cfg-retentionconfiguration-minimum-days",
+    description="AWS Config must keep its own history for at least the minimum retention.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types={types.RETENTION},
+    config={
+        "minRetentionDays": {
+            "type": "integer",
+            "minimum": 30,
+            "maximum": 2557,
+            "description": "Fewest days AWS Config must keep its own history.",
+            "default": 365,
+        },
+    },
+    remediation="Raise retention_period_in_days (configtrail:retentionDays) to minRetentionDays.",
+)
+def retention_minimum_days(args, report, settings) -> None:
+    minimum = settings["minRetentionDays"]
     days = peek(args.props, "retentionPeriodInDays")
-    if is_unknown(days):
-        report(unknown("retention_period_in_days"))
+    if isinstance(days, Unseen):
+        report(days.explain("retention_period_in_days"))
     elif days is None or float(days) < minimum:
         shown = "not set" if days is None else f"{int(float(days))} days"
         report(
@@ -213,14 +286,28 @@ def retention_minimum_days(args, report) -> None:
         )
 
 
-# --- stack rules -------------------------------------------------------------------------------
+# --- stack policies ----------------------------------------------------------------------------
 
 
-def global_types_once(args, report) -> None:
+@stack_policy(
+    name="aws-cfg-recorder-global-types-once",
+    description="Global IAM resource types must be recorded in exactly one region.",
+    severity="medium",
+    unknowns=FAIL_CLOSED,
+    types={types.RECORDER},
+    config={
+        "globalResourceTypes": string_list(
+            "Global types that must be recorded in exactly one region.",
+            data.global_resource_types(),
+        ),
+    },
+    controls=("CIS v1.2 2.5 (global types in one region)",),
+    remediation="Record global types only in the home region (include_global_resource_types "
+    "there, nowhere else).",
+)
+def global_types_once(args, report, settings) -> None:
     graph = StackGraph(args.resources)
-    global_types = frozenset(
-        settings_for("aws-cfg-recorder-global-types-once", args.get_config())["globalResourceTypes"]
-    )
+    global_types = frozenset(settings["globalResourceTypes"])
     recorders = graph.of_type(types.RECORDER)
     if not recorders:
         return
@@ -228,12 +315,14 @@ def global_types_once(args, report) -> None:
     for recorder in recorders:
         try:
             scope = scope_of(recorder.props)
-        except UnknownScope:
+        except UnknownScope as hidden:
             report(
-                unknown(f"recording_group of recorder {_recorder_name(recorder)!r}"), recorder.urn
+                hidden.unseen.explain(f"recording_group of recorder {_recorder_name(recorder)!r}"),
+                recorder.urn,
             )
             continue
-        region = graph.region(recorder) or "(unknown region)"
+        # A recorder the pack cannot place (aws-provider-region-known) still counts.
+        region = graph.region(recorder) or "(region unknown)"
         for resource_type in global_types:
             if scope.records(resource_type, global_types):
                 regions_by_type[resource_type].add(region)
@@ -252,12 +341,28 @@ def global_types_once(args, report) -> None:
         )
 
 
-def recorder_delivery_channel(args, report) -> None:
+@stack_policy(
+    name="aws-cfg-recorder-delivery-channel",
+    description="Every recorder must have a delivery channel in its region that delivers to a "
+    "bucket of this stack or to the estate's archive.",
+    severity="critical",
+    unknowns=FAIL_CLOSED,
+    types=types.BUCKET | {types.RECORDER, types.DELIVERY_CHANNEL},
+    config={
+        "archiveBuckets": string_list(
+            "Archive buckets of the estate in another account that this stack's channels may "
+            "deliver to (a member stack's log-archive bucket); derived from the stack files.",
+            [],
+        ),
+    },
+    controls=("CIS v5 3.3", "Security Hub Config.1"),
+    remediation="Create an aws.cfg.DeliveryChannel in the recorder's region with s3_bucket_name "
+    "set to the archive bucket.",
+)
+def recorder_delivery_channel(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     # The estate's archive in another account (a member's log-archive bucket), by name.
-    estate_archives = set(
-        settings_for("aws-cfg-recorder-delivery-channel", args.get_config())["archiveBuckets"]
-    )
+    estate_archives = set(settings["archiveBuckets"])
     channels_by_region: dict[str | None, list] = defaultdict(list)
     for channel in graph.of_type(types.DELIVERY_CHANNEL):
         channels_by_region[graph.region(channel)].append(channel)
@@ -272,6 +377,8 @@ def recorder_delivery_channel(args, report) -> None:
     }
     for recorder in graph.of_type(types.RECORDER):
         region = graph.region(recorder)
+        if region is None:
+            continue  # aws-provider-region-known reports a recorder the pack cannot place
         channels = channels_by_region.get(region, [])
         name = _recorder_name(recorder)
         if not channels:
@@ -284,7 +391,16 @@ def recorder_delivery_channel(args, report) -> None:
             continue
         if not delivers_to_stack[region]:
             targets = [peek(c.props, "s3BucketName") for c in channels]
-            shown = names([("(unknown)" if is_unknown(t) else repr(t)) for t in targets])
+            hidden = next((t for t in targets if isinstance(t, Unseen)), None)
+            if hidden is not None:
+                report(
+                    hidden.explain(
+                        f"The bucket the channel of recorder {name!r} ({region}) delivers to"
+                    ),
+                    recorder.urn,
+                )
+                continue
+            shown = names([repr(t) for t in targets])
             report(
                 f"Recorder {name!r} ({region}) delivers to {shown}, which is neither a bucket "
                 "of this stack nor the estate's archive"
@@ -295,7 +411,17 @@ def recorder_delivery_channel(args, report) -> None:
             )
 
 
-def recorder_status_enabled(args, report) -> None:
+@stack_policy(
+    name="aws-cfg-recorder-status-enabled",
+    description="Every recorder must be started by a RecorderStatus with isEnabled true.",
+    severity="critical",
+    unknowns=FAIL_CLOSED,
+    types={types.RECORDER, types.RECORDER_STATUS},
+    controls=("CIS v5 3.3", "Security Hub Config.1"),
+    remediation="Create aws.cfg.RecorderStatus(name=recorder.name, is_enabled=True) after the "
+    "channel.",
+)
+def recorder_status_enabled(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     statuses = graph.of_type(types.RECORDER_STATUS)
     # A status starts a recorder of its region named by its `name`, or whose `name` was computed
@@ -312,6 +438,8 @@ def recorder_status_enabled(args, report) -> None:
             by_recorder[(region, dependency.urn)].append(index)
     for recorder in graph.of_type(types.RECORDER):
         region = graph.region(recorder)
+        if region is None:
+            continue  # aws-provider-region-known reports a recorder the pack cannot place
         name = _recorder_name(recorder)
         positions = {*by_name.get((region, name), []), *by_recorder.get((region, recorder.urn), [])}
         matching = [statuses[index] for index in sorted(positions)]
@@ -325,8 +453,10 @@ def recorder_status_enabled(args, report) -> None:
             continue
         for status in matching:
             enabled = peek(status.props, "isEnabled", default=False)
-            if is_unknown(enabled):
-                report(unknown(f"is_enabled of the status of recorder {name!r}"), status.urn)
+            if isinstance(enabled, Unseen):
+                report(
+                    enabled.explain(f"is_enabled of the status of recorder {name!r}"), status.urn
+                )
             elif enabled is not True:
                 report(
                     f"Recorder {name!r} ({region}) is stopped (RecorderStatus is_enabled is "

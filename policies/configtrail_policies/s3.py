@@ -1,10 +1,10 @@
 """Guardrails for the history buckets: the archive AWS Config delivers to and the vault it
-replicates into. Every bucket this stack creates holds history, so the per-resource rules apply
-to every bucket; the rules about Config delivery apply to the buckets a delivery channel names.
+replicates into. Every bucket this stack creates holds history, so the per-resource policies apply
+to every bucket; the policies about Config delivery apply to the buckets a delivery channel names.
 
-Resource rules block the step before it runs (in preview and in `up`). Stack rules see the whole
-graph: they find what is *missing* (a bucket without its public access block) and check what
-links two resources (a channel's prefix against its bucket's policy).
+Resource policies block the step before it runs (in preview and in `up`). Stack policies see the
+whole graph: they find what is *missing* (a bucket without its public access block) and check
+what links two resources (a channel's prefix against its bucket's policy).
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ import fnmatch
 from collections.abc import Callable
 
 from configtrail_policies import types
-from configtrail_policies.config import settings_for
+from configtrail_policies.definition import FAIL_CLOSED, NOT_AFFECTED, resource_policy, stack_policy
 from configtrail_policies.graph import StackGraph, bucket_name_of
 from configtrail_policies.support import (
     DocumentError,
+    Unseen,
     as_list,
     condition_values,
-    is_unknown,
     parse_document,
     peek,
     principals,
+    shown,
     statements,
+    unseen_in,
 )
 
 CONFIG_PRINCIPAL = "config.amazonaws.com"
@@ -37,114 +39,159 @@ PUBLIC_ACCESS_FLAGS = (
 )
 
 
-def unknown(what: str) -> str:
-    return (
-        f"{what} is unknown during preview, so it cannot be shown to be safe; build it from "
-        "values known at preview (literals, names) so the policy can check it"
-    )
+# --- resource policies -----------------------------------------------------------------------
 
 
-# --- resource rules --------------------------------------------------------------------------
-
-
-def versioning_enabled(args, report) -> None:
-    if args.resource_type not in types.VERSIONING:
-        return
+@resource_policy(
+    name="aws-s3-bucket-versioning-enabled",
+    description="History buckets must keep every object version (S3 versioning Enabled).",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types=types.VERSIONING,
+    controls=("Security Hub S3.14", "CIS v1.4 2.1.3 (MFA delete needs it)"),
+    remediation='Set versioning_configuration.status to "Enabled" on the BucketVersioning '
+    "resource.",
+)
+def versioning_enabled(args, report, settings) -> None:
     status = peek(args.props, "versioningConfiguration", "status")
-    if is_unknown(status):
-        report(unknown("versioning_configuration.status"))
+    if isinstance(status, Unseen):
+        report(status.explain("versioning_configuration.status"))
     elif status != "Enabled":
         report(
-            f"Versioning of bucket {bucket_name_of(args.props)!r} is {status!r}: overwritten or "
-            'deleted history would be lost. Set versioning_configuration.status to "Enabled".'
+            f"Versioning of bucket {shown(bucket_name_of(args.props))} is {status!r}: overwritten "
+            'or deleted history would be lost. Set versioning_configuration.status to "Enabled".'
         )
 
 
-def default_encryption_kms(args, report) -> None:
-    if args.resource_type not in types.ENCRYPTION:
-        return
-    settings = settings_for("aws-s3-bucket-default-encryption-kms", args.get_config())
+@resource_policy(
+    name="aws-s3-bucket-default-encryption-kms",
+    description="History buckets must encrypt by default, with a customer KMS key where required.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types=types.ENCRYPTION,
+    config={
+        "requireKms": {
+            "type": "boolean",
+            "description": "Require SSE-KMS with a customer key (false: SSE-S3 is enough).",
+            "default": True,
+        },
+        "sseS3Buckets": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Bucket-name patterns (fnmatch) that may use SSE-S3 although KMS is "
+            "required: server-access-log buckets, which S3 logging delivers to with SSE-S3 only.",
+            "default": [],
+        },
+    },
+    controls=("Security Hub S3.17", "AWS Config S3_DEFAULT_ENCRYPTION_KMS"),
+    remediation='Use sse_algorithm "aws:kms" with kms_master_key_id set to the ConfigTrail key.',
+)
+def default_encryption_kms(args, report, settings) -> None:
     bucket = bucket_name_of(args.props)
     # Server-access-log buckets named in the config may (must) use SSE-S3.
-    require_kms = settings["requireKms"] and not any(
-        fnmatch.fnmatchcase(str(bucket), pattern) for pattern in settings["sseS3Buckets"]
+    require_kms = settings["requireKms"] and not (
+        isinstance(bucket, str)
+        and any(fnmatch.fnmatchcase(bucket, pattern) for pattern in settings["sseS3Buckets"])
     )
     rules = peek(args.props, "rules", default=[])
-    if is_unknown(rules) or not rules:
+    if isinstance(rules, Unseen):
+        report(rules.explain("rules"))
+        return
+    if not rules:
         report(
-            unknown("rules")
-            if is_unknown(rules)
-            else f"Bucket {bucket!r} has an encryption configuration without rules. Add a rule "
+            f"Bucket {shown(bucket)} has an encryption configuration without rules. Add a rule "
             "with apply_server_side_encryption_by_default."
         )
         return
     for index, rule in enumerate(rules):
+        if isinstance(rule, Unseen):
+            report(rule.explain(f"rules[{index}]"))
+            continue
         default = (rule or {}).get("applyServerSideEncryptionByDefault") or {}
+        if isinstance(default, Unseen):
+            report(default.explain(f"rules[{index}].apply_server_side_encryption_by_default"))
+            continue
         algorithm = default.get("sseAlgorithm")
-        if is_unknown(algorithm):
-            report(unknown(f"rules[{index}].sse_algorithm"))
+        if isinstance(algorithm, Unseen):
+            report(algorithm.explain(f"rules[{index}].sse_algorithm"))
         elif algorithm not in ALGORITHMS:
             report(
-                f"Bucket {bucket!r} rule {index} uses sse_algorithm {algorithm!r}; use one of "
-                f"{', '.join(ALGORITHMS)}."
+                f"Bucket {shown(bucket)} rule {index} uses sse_algorithm {algorithm!r}; use one "
+                f"of {', '.join(ALGORITHMS)}."
             )
         elif require_kms and algorithm not in KMS_ALGORITHMS:
             report(
-                f"Bucket {bucket!r} is encrypted with {algorithm} (SSE-S3), but this "
+                f"Bucket {shown(bucket)} is encrypted with {algorithm} (SSE-S3), but this "
                 "environment requires SSE-KMS with a customer key. Set "
                 "configtrail:archiveEncryption to kms."
             )
         elif require_kms and not default.get("kmsMasterKeyId"):
-            # An unknown key ARN (a key created in the same update) counts as set.
+            # An unknown or masked key ARN (a key created in the same update) counts as set.
             report(
-                f"Bucket {bucket!r} uses {algorithm} without kms_master_key_id, so S3 uses "
+                f"Bucket {shown(bucket)} uses {algorithm} without kms_master_key_id, so S3 uses "
                 "the AWS-managed key, which AWS Config cannot be granted. Set the "
                 "ConfigTrail key."
             )
 
 
-def public_access_blocked(args, report) -> None:
-    if args.resource_type not in types.PUBLIC_ACCESS_BLOCK:
-        return
-    off, unknowns = [], []
+@resource_policy(
+    name="aws-s3-bucket-public-access-blocked",
+    description="History buckets must turn on all four S3 Block Public Access settings.",
+    severity="critical",
+    unknowns=FAIL_CLOSED,
+    types=types.PUBLIC_ACCESS_BLOCK,
+    controls=("CIS v5 2.1.4", "Security Hub S3.8"),
+    remediation="Set block_public_acls, block_public_policy, ignore_public_acls and "
+    "restrict_public_buckets to true.",
+)
+def public_access_blocked(args, report, settings) -> None:
+    off, unseen = [], {}
     for flag in PUBLIC_ACCESS_FLAGS:
         value = peek(args.props, flag, default=False)
-        if is_unknown(value):
-            unknowns.append(flag)
+        if isinstance(value, Unseen):
+            unseen.setdefault(value, []).append(flag)
         elif value is not True:
             off.append(flag)
-    if unknowns:
-        report(unknown(", ".join(unknowns)))
+    for value, flags in unseen.items():
+        report(value.explain(", ".join(flags)))
     if off:
         report(
-            f"Public access block of bucket {bucket_name_of(args.props)!r} leaves "
+            f"Public access block of bucket {shown(bucket_name_of(args.props))} leaves "
             f"{', '.join(off)} off, so the history could be made public. Set all four flags "
             "to true."
         )
 
 
-def tls_only(args, report) -> None:
-    if args.resource_type not in types.BUCKET_POLICY:
-        return
+@resource_policy(
+    name="aws-s3-bucket-tls-only",
+    description="History bucket policies must deny every request that does not use TLS.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types=types.BUCKET_POLICY,
+    controls=("CIS v5 2.1.1", "Security Hub S3.5"),
+    remediation='Add a Deny statement for Principal "*", Action "s3:*" on the bucket and bucket/* '
+    'with Condition Bool aws:SecureTransport = "false".',
+)
+def tls_only(args, report, settings) -> None:
     text = peek(args.props, "policy")
-    if is_unknown(text):
-        report(unknown("The bucket policy"))
+    if isinstance(text, Unseen):
+        report(text.explain("The bucket policy"))
         return
     bucket = bucket_name_of(args.props)
     try:
-        document = parse_document(text)
-        found = statements(document)
+        found = statements(parse_document(text))
     except DocumentError as error:
-        report(f"Bucket policy of {bucket!r}: {error}. Write a valid policy with a TLS-only deny.")
+        report(
+            f"Bucket policy of {shown(bucket)}: {error}. Write a valid policy with a TLS-only deny."
+        )
         return
-    targets = (
-        [f"{bucket}", f"{bucket}/any/key"]
-        if isinstance(bucket, str) and not is_unknown(bucket)
-        else None
-    )
+    if (hidden := unseen_in(found)) is not None:
+        report(hidden.explain("Part of the bucket policy"))
+        return
+    targets = [bucket, f"{bucket}/any/key"] if isinstance(bucket, str) else None
     if not any(_denies_plain_http(statement, targets) for statement in found):
         report(
-            f"Bucket policy of {bucket!r} has no statement that denies requests without TLS. "
+            f"Bucket policy of {shown(bucket)} has no statement that denies requests without TLS. "
             'Add Effect Deny, Principal "*", Action "s3:*", Resource [bucket ARN, '
             'bucket ARN/*], Condition Bool aws:SecureTransport "false".'
         )
@@ -169,78 +216,122 @@ def _denies_plain_http(statement: dict, targets: list[str] | None) -> bool:
     return all(_matches(target, patterns) for target in targets)
 
 
-def disallow_force_destroy(args, report) -> None:
-    if args.resource_type not in types.BUCKET:
-        return
+@resource_policy(
+    name="aws-s3-bucket-disallow-force-destroy",
+    description="History buckets must not set forceDestroy, which deletes every object on destroy.",
+    severity="critical",
+    unknowns=FAIL_CLOSED,
+    types=types.BUCKET,
+    remediation="Remove force_destroy (or set it to false).",
+)
+def disallow_force_destroy(args, report, settings) -> None:
     value = peek(args.props, "forceDestroy", default=False)
-    if is_unknown(value):
-        report(unknown("force_destroy"))
+    if isinstance(value, Unseen):
+        report(value.explain("force_destroy"))
     elif value:
         report(
-            f"Bucket {bucket_name_of(args.props)!r} sets force_destroy: destroying the stack "
+            f"Bucket {shown(bucket_name_of(args.props))} sets force_destroy: destroying the stack "
             "would delete every object and version of the history. Remove force_destroy."
         )
 
 
-def protected(args, report) -> None:
-    if args.resource_type not in types.BUCKET:
-        return
+@resource_policy(
+    name="aws-s3-bucket-protected",
+    description="History buckets must be protected so that no Pulumi operation deletes them.",
+    severity="high",
+    unknowns=NOT_AFFECTED,
+    types=types.BUCKET,
+    remediation="Set the protect (and retain_on_delete) resource options; the environment setting "
+    "is configtrail:archiveProtect.",
+)
+def protected(args, report, settings) -> None:
     # The Analyzer protocol passes `protect` but not `retainOnDelete`, so `protect` is what the
     # engine lets a policy see; the stack sets both together (configtrail.stack.base.child).
     if not args.opts.protect:
         report(
-            f"Bucket {bucket_name_of(args.props)!r} is not protected: `pulumi destroy` or a "
+            f"Bucket {shown(bucket_name_of(args.props))} is not protected: `pulumi destroy` or a "
             "merge that drops it from the program would delete the history. Set protect "
             "and retain_on_delete (configtrail:archiveProtect: true)."
         )
 
 
-def lifecycle_keeps_history(args, report) -> None:
-    if args.resource_type not in types.LIFECYCLE:
-        return
-    minimum = settings_for("aws-s3-bucket-lifecycle-keeps-history", args.get_config())[
-        "minRetentionDays"
-    ]
+@resource_policy(
+    name="aws-s3-bucket-lifecycle-keeps-history",
+    description="Lifecycle rules must not expire history before the minimum retention.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types=types.LIFECYCLE,
+    config={
+        "minRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "No lifecycle rule may expire objects or old versions sooner.",
+            "default": 365,
+        },
+    },
+    controls=("AWS Config retention (history kept at least as long as Config keeps it)",),
+    remediation="Remove expiration / noncurrent_version_expiration or raise their days to at "
+    "least minRetentionDays.",
+)
+def lifecycle_keeps_history(args, report, settings) -> None:
+    minimum = settings["minRetentionDays"]
     bucket = bucket_name_of(args.props)
     rules = peek(args.props, "rules", default=[])
-    if is_unknown(rules):
-        report(unknown("rules"))
+    if isinstance(rules, Unseen):
+        report(rules.explain("rules"))
         return
     for index, rule in enumerate(rules or []):
+        if isinstance(rule, Unseen):
+            report(rule.explain(f"rules[{index}]"))
+            continue
         rule = rule or {}
         if rule.get("status") == "Disabled":
             continue
         label = f"rule {rule.get('id') or index!r}"
+        expiration = rule.get("expiration") or {}
+        noncurrent = rule.get("noncurrentVersionExpiration") or {}
+        if isinstance(expiration, Unseen) or isinstance(noncurrent, Unseen):
+            report((expiration if isinstance(expiration, Unseen) else noncurrent).explain(label))
+            continue
         checks: list[tuple[str, object]] = [
-            ("expiration.days", (rule.get("expiration") or {}).get("days")),
-            (
-                "noncurrent_version_expiration.noncurrent_days",
-                (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays"),
-            ),
+            ("expiration.days", expiration.get("days")),
+            ("noncurrent_version_expiration.noncurrent_days", noncurrent.get("noncurrentDays")),
         ]
         for field, days in checks:
             if days is None:
                 continue
-            if is_unknown(days):
-                report(unknown(f"{label} {field}"))
+            if isinstance(days, Unseen):
+                report(days.explain(f"{label} {field}"))
             elif float(days) < minimum:
                 report(
-                    f"Lifecycle {label} of bucket {bucket!r} expires history after "
+                    f"Lifecycle {label} of bucket {shown(bucket)} expires history after "
                     f"{int(float(days))} days ({field}), before the minimum retention of "
                     f"{minimum} days. Remove the expiration or raise it to {minimum} days."
                 )
-        date = (rule.get("expiration") or {}).get("date")
+        date = expiration.get("date")
         if date:
             report(
-                f"Lifecycle {label} of bucket {bucket!r} expires history on a fixed date "
-                f"({date}). Expire by age of at least {minimum} days, or not at all."
+                f"Lifecycle {label} of bucket {shown(bucket)} expires history on a fixed date "
+                f"({shown(date) if isinstance(date, Unseen) else date}). Expire by age of at "
+                f"least {minimum} days, or not at all."
             )
 
 
-# --- stack rules -----------------------------------------------------------------------------
+# --- stack policies ----------------------------------------------------------------------------
 
 
-def history_controls_present(args, report) -> None:
+@stack_policy(
+    name="aws-s3-bucket-history-controls-present",
+    description="Every history bucket must have its versioning, encryption, public access block "
+    "and bucket policy resources.",
+    severity="high",
+    unknowns=NOT_AFFECTED,
+    types=types.BUCKET | types.BUCKET_COMPANIONS,
+    controls=("Security Hub S3.5, S3.8, S3.14, S3.17",),
+    remediation="Create the missing aws.s3 resource for the bucket (see ArchiveBucket in "
+    "src/configtrail/stack/archive.py).",
+)
+def history_controls_present(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     required: list[tuple[str, frozenset[str]]] = [
         ("BucketVersioning", types.VERSIONING),
@@ -252,14 +343,26 @@ def history_controls_present(args, report) -> None:
         missing = [label for label, kinds in required if not graph.attached(bucket, kinds)]
         if missing:
             report(
-                f"Bucket {graph.bucket_name(bucket)!r} has no {', '.join(missing)}: its "
+                f"Bucket {shown(graph.bucket_name(bucket))} has no {', '.join(missing)}: its "
                 "history lacks that protection. Create the missing aws.s3 resource(s) for "
                 "the bucket.",
                 bucket.urn,
             )
 
 
-def config_delivery_policy(args, report) -> None:
+@stack_policy(
+    name="aws-s3-bucket-config-delivery-policy",
+    description="A bucket that AWS Config delivers to must grant exactly Config's three delivery "
+    "statements, each limited by AWS:SourceAccount.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types=types.BUCKET | types.BUCKET_POLICY | {types.DELIVERY_CHANNEL},
+    controls=("AWS Config delivery-bucket policy", "CIS v5 3.3 (Config enabled)"),
+    remediation="Allow config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and "
+    "s3:PutObject on <bucket>/<prefix>/AWSLogs/<account>/Config/*, each with "
+    "StringEquals AWS:SourceAccount = <account>.",
+)
+def config_delivery_policy(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     for channel in graph.of_type(types.DELIVERY_CHANNEL):
         bucket = graph.channel_bucket(channel)
@@ -270,12 +373,12 @@ def config_delivery_policy(args, report) -> None:
             continue  # aws-s3-bucket-history-controls-present reports the missing policy
         name = graph.bucket_name(bucket)
         prefix = peek(channel.props, "s3KeyPrefix") or ""
-        if is_unknown(name) or is_unknown(prefix):
-            report(unknown("The delivery channel's bucket name or key prefix"), channel.urn)
+        hidden = name if isinstance(name, Unseen) else prefix
+        if isinstance(hidden, Unseen):
+            report(hidden.explain("The delivery channel's bucket name or key prefix"), channel.urn)
             continue
         for policy in policies:
-            problems = _delivery_problems(peek(policy.props, "policy"), name, prefix)
-            for problem in problems:
+            for problem in _delivery_problems(peek(policy.props, "policy"), name, prefix):
                 report(
                     f"Bucket policy of {name!r} (delivery channel {channel.name!r}, prefix "
                     f"{prefix or '(none)'!r}): {problem}",
@@ -284,12 +387,14 @@ def config_delivery_policy(args, report) -> None:
 
 
 def _delivery_problems(text, bucket: str, prefix: str) -> list[str]:
-    if is_unknown(text):
-        return [unknown("the policy document")]
+    if isinstance(text, Unseen):
+        return [text.explain("the policy document")]
     try:
         found = statements(parse_document(text))
     except DocumentError as error:
         return [str(error)]
+    if (hidden := unseen_in(found)) is not None:
+        return [hidden.explain("part of the policy document")]
     config_allows = [
         s
         for s in found
@@ -343,7 +448,20 @@ def _delivery_problems(text, bucket: str, prefix: str) -> list[str]:
     return problems
 
 
-def no_object_lock_on_delivery(args, report) -> None:
+@stack_policy(
+    name="aws-s3-bucket-no-object-lock-on-delivery",
+    description="A bucket that AWS Config delivers to must not use S3 Object Lock.",
+    severity="high",
+    unknowns=FAIL_CLOSED,
+    types=types.BUCKET | types.OBJECT_LOCK | {types.DELIVERY_CHANNEL},
+    controls=(
+        "AWS::Config::DeliveryChannel (Object Lock unsupported)",
+        "Security Hub S3.15 via the replicated vault",
+    ),
+    remediation="Deliver to a bucket without Object Lock and replicate it into an Object Lock "
+    "vault.",
+)
+def no_object_lock_on_delivery(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     seen = set()
     for channel in graph.of_type(types.DELIVERY_CHANNEL):
@@ -351,20 +469,20 @@ def no_object_lock_on_delivery(args, report) -> None:
         if bucket is None or bucket.urn in seen:
             continue
         seen.add(bucket.urn)
-        name = graph.bucket_name(bucket)
+        name = shown(graph.bucket_name(bucket))
         enabled = peek(bucket.props, "objectLockEnabled", default=False)
-        if is_unknown(enabled):
-            report(unknown(f"object_lock_enabled of bucket {name!r}"), bucket.urn)
+        if isinstance(enabled, Unseen):
+            report(enabled.explain(f"object_lock_enabled of bucket {name}"), bucket.urn)
         elif enabled:
             report(
-                f"Bucket {name!r} receives AWS Config delivery but has Object Lock enabled; "
+                f"Bucket {name} receives AWS Config delivery but has Object Lock enabled; "
                 "AWS Config cannot deliver to it. Deliver to a bucket without Object Lock and "
                 "replicate into a locked vault.",
                 bucket.urn,
             )
         for lock in graph.attached(bucket, types.OBJECT_LOCK):
             report(
-                f"Bucket {name!r} receives AWS Config delivery but has an Object Lock "
+                f"Bucket {name} receives AWS Config delivery but has an Object Lock "
                 "configuration; AWS Config cannot deliver to it. Move the lock to the "
                 "replicated vault.",
                 lock.urn,

@@ -1,82 +1,173 @@
-"""Helpers every validator shares: reading props without tripping the SDK's unknown proxy,
-parsing IAM documents, and finding a resource's region.
+"""Reading what the engine hands a policy, through the SDK's public API only, and the IAM-document
+helpers the policies share.
 
-Why the care with unknowns: `args.props` is the SDK's proxy. Reading an unknown value through it
-raises `UnknownValueError`, which the SDK turns into an *advisory* "can't run policy during
-preview" diagnostic even for a mandatory policy. Rules that must fail closed read with `plain()`
-/ `peek()` (which never raise) and decide themselves; rules that may wait for known values read
-through the proxy and let the SDK downgrade.
+Why the care: `args.props` is the SDK's unknown-checking proxy (a read-only `Mapping`). Reading a
+value that is unknown during preview raises `pulumi_policy.proxy.UnknownValueError`, which the SDK
+turns into an *advisory* "can't run policy during preview" diagnostic even for a mandatory
+policy. Policies that must fail closed read with `peek()` / `plain()`, which catch that exception
+and hand back an `Unseen` value instead, so the policy decides (and reports a mandatory finding).
+
+A value can be unseen for two reasons, and the finding says which and what to do:
+- *unknown*: computed by AWS during the update, so a preview has only the engine's sentinel;
+- *secret*: masked as the string "[secret]" — what `pulumi preview --json` writes for every secret,
+  and what `pulumi policy analyze` and `configtrail policy-check` send for a secret that a stack
+  export holds only as ciphertext. (A real `pulumi preview --policy-pack` decrypts secrets before
+  the pack sees them, so a mask only ever appears offline.)
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy.proxy import UnknownValueError, _DictProxy, _is_unknown, _ListProxy
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
 
 __all__ = [
+    "SECRET_MASK",
+    "DocumentError",
     "UnknownValueError",
+    "Unseen",
     "as_list",
-    "is_unknown",
+    "condition_values",
+    "masked",
+    "names",
     "parse_document",
     "peek",
     "plain",
-    "region_of",
+    "principals",
     "statements",
 ]
 
+# What the CLI writes in place of a secret it does not show (pkg/backend/display/json.go).
+SECRET_MASK = "[secret]"
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
 
-def is_unknown(value: Any) -> bool:
-    """True for the engine's unknown sentinels (values only known after the deployment)."""
-    return _is_unknown(value)
+
+@dataclass(frozen=True)
+class Unseen:
+    """A value the pack cannot see: `reason` is "unknown" (preview) or "secret" (masked)."""
+
+    reason: str
+
+    def explain(self, what: str) -> str:
+        """Why `what` cannot be judged, and what to run instead — the text of a finding."""
+        if self.reason == "secret":
+            return (
+                f"{what} is a secret that this file masks as {SECRET_MASK}, so the pack cannot "
+                "show it is safe. Judge the real value: run the check in the pipeline (`pulumi "
+                "preview --policy-pack`, which decrypts secrets for the pack), or export with "
+                "`pulumi stack export --show-secrets` / `pulumi preview --json --show-secrets` "
+                "and run `configtrail policy-check` on that file; or stop making it a secret"
+            )
+        return (
+            f"{what} is unknown during preview, so it cannot be shown to be safe; build it from "
+            "values known at preview (literals, names) so the policy can check it"
+        )
 
 
-def _unwrapped(value: Any) -> Any:
-    """The container behind the SDK's proxy (its items are still proxies), or `value`."""
-    if isinstance(value, (_DictProxy, _ListProxy)):
-        return value["__target"]
+UNKNOWN = Unseen("unknown")
+SECRET = Unseen("secret")
+
+
+def _classify(value: Any) -> Any:
+    if isinstance(value, str):
+        if value == SECRET_MASK:
+            return SECRET
+        if value in _UNKNOWN_SENTINELS:
+            return UNKNOWN
     return value
 
 
+def masked(value: Any) -> bool:
+    """True for the CLI's "[secret]" mask."""
+    return isinstance(value, str) and value == SECRET_MASK
+
+
+def _get(container: Any, key: Any) -> Any:
+    """`container[key]`, an `Unseen` for an unknown or masked value, `_MISSING` when absent."""
+    if isinstance(container, str) or not isinstance(container, Mapping | Sequence):
+        return _MISSING
+    if not isinstance(container, Mapping) and not isinstance(key, int):
+        return _MISSING
+    try:
+        return _classify(container[key])
+    except (KeyError, IndexError):
+        return _MISSING
+    except UnknownValueError:
+        return UNKNOWN
+
+
+_MISSING = object()
+
+
 def plain(value: Any) -> Any:
-    """A deep copy of `value` without proxies; unknowns stay as their sentinel strings."""
-    value = _unwrapped(value)
+    """A copy of `value` in plain dicts and lists, with every unknown or masked leaf (or
+    container) replaced by its `Unseen`. Never raises `UnknownValueError`."""
+    value = _classify(value)
     if isinstance(value, Mapping):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
+        return {key: plain(_get(value, key)) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(_get(value, index)) for index in range(len(value))]
     return value
 
 
 def peek(mapping: Any, *path: str | int, default: Any = None) -> Any:
-    """The plain value at `path` (sentinel string if unknown), or `default` if absent.
-
-    Walks the proxies' containers and copies only the value found: stack policies peek at one
-    key of thousands of resources, and copying whole property trees made that the cost."""
-    current = _unwrapped(mapping)
+    """The plain value at `path` (an `Unseen` if it, or a container on the way, cannot be seen),
+    or `default` if absent. Copies only the value found: stack policies peek at one key of
+    thousands of resources."""
+    current = _classify(mapping)
     for key in path:
-        if is_unknown(current):
+        if isinstance(current, Unseen):
             return current
-        if isinstance(current, tuple):
-            current = list(current)
-        if (isinstance(current, Mapping) and key in current) or (
-            isinstance(current, list)
-            and isinstance(key, int)
-            and -len(current) <= key < len(current)
-        ):
-            current = _unwrapped(current[key])
-        else:
+        current = _get(current, key)
+        if current is _MISSING:
             return default
     return plain(current)
+
+
+def unseen_in(value: Any) -> Unseen | None:
+    """The first `Unseen` anywhere inside a `plain()` value (secret wins over unknown)."""
+    found = None
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Unseen):
+            if item.reason == "secret":
+                return item
+            found = item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def as_list(value: Any) -> list:
     """IAM's "string or list of strings" as a list."""
     if value is None:
         return []
-    if isinstance(value, str):
+    if isinstance(value, str | Unseen):
         return [value]
     return list(value)
 
@@ -86,7 +177,7 @@ class DocumentError(ValueError):
 
 
 def parse_document(text: Any) -> dict:
-    """An IAM policy document from the JSON string (or dict) a resource carries."""
+    """An IAM policy document from the JSON string (or object) a resource carries."""
     if isinstance(text, Mapping):
         document = dict(text)
     else:
@@ -132,15 +223,16 @@ def condition_values(statement: dict, key: str) -> dict[str, list[str]]:
     return found
 
 
-def region_of(props: Any, provider: Any) -> str | None:
+def region_of(props: Any, provider: Any) -> str | Unseen | None:
     """The region a resource lives in: its own `region` input (pulumi-aws v7), else its
-    provider's `region`; None when neither is known."""
+    provider's `region`. `None` when neither says; an `Unseen` when the one that decides is
+    unknown or masked."""
     own = peek(props, "region")
-    if isinstance(own, str) and own and not is_unknown(own):
+    if isinstance(own, Unseen) or (isinstance(own, str) and own):
         return own
     if provider is not None:
         configured = peek(provider.props, "region")
-        if isinstance(configured, str) and configured and not is_unknown(configured):
+        if isinstance(configured, Unseen) or (isinstance(configured, str) and configured):
             return configured
     return None
 
@@ -151,3 +243,25 @@ def names(values: Iterable[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def shown(value: Any) -> str:
+    """A value for a message: its repr, or "(unknown)" / "(secret)" when it cannot be seen."""
+    if isinstance(value, Unseen):
+        return f"({value.reason})"
+    return repr(value)
+
+
+def wait_or_fail(value: Any, what: str, report, path: str = "") -> bool:
+    """For policies that wait for unknowns: True when `value` (from `peek()`) is fully visible.
+    An unknown raises the SDK's `UnknownValueError`, so the SDK reports its advisory "can't run
+    during preview" as it does for a proxy read (`pulumi up` checks the known value); a masked
+    secret is reported (mandatory where the policy is) and gives False — a secret stays hidden
+    in `up` too, offline, so waiting would never judge it."""
+    hidden = unseen_in(value)
+    if hidden is None:
+        return True
+    if hidden.reason == "secret":
+        report(hidden.explain(what))
+        return False
+    raise UnknownValueError(UNKNOWN_STRING_VALUE, [path or what])

@@ -148,7 +148,7 @@ def check(
     if unknown:
         raise ValueError(f"variant(s) {unknown} do not exist; allowed: {', '.join(variants())}")
     verdicts = []
-    with PackProcess(AI_PACK_DIR, project=PROJECT, stack="offline", python=python) as pack:
+    with PackProcess(AI_PACK_DIR, python=python) as pack:
         for variant in chosen:
             for preview in (False, True):
                 document = plan_variant(variant, preview)

@@ -11,8 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from rich.console import Console
-
+from configtrail.console import console as make_console
 from configtrail.settings import SettingsError
 
 Register = Callable[[argparse._SubParsersAction], None]
@@ -27,6 +26,7 @@ COMMAND_MODULES = {
     "ai-pack": "ai_pack",
     "policy": "policy",
     "policy-check": "policy",
+    "policy-config": "policy",
     "checkov": "checkov",
     "history": "history",
     "drift-report": "drift",
@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # Messages are printed literally: no markup, no emoji codes (":lock:"), no hard wrapping.
+    err = make_console(stderr=True)
     try:
         return int(args.handler(args))
     except SettingsError as error:
@@ -72,7 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             err.print(f"  • {problem}", markup=False)
         return 2
+    except OSError as error:
+        # A file problem no command turned into a message itself: still one line, no traceback.
+        where = f"{error.filename}: " if error.filename else ""
+        err.print(f"Cannot run — {where}{error.strerror or error}", markup=False)
+        return 2
     except KeyboardInterrupt:
+        err.print("Interrupted; nothing more was written.", markup=False)
         return 130
 
 

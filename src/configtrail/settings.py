@@ -24,13 +24,17 @@ import re
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from configtrail import catalog
+from configtrail import catalog, files
+from configtrail.settings_error import SettingsError
+
+__all__ = ["Settings", "SettingsError", "from_config", "load", "read_stack_file"]
 
 NAMESPACE = "configtrail"
+# Namespaces of other projects and providers a stack file may carry.
+OTHER_NAMESPACES = ("aws", "pulumi", "configtrail-bootstrap")
 REQUIRED_TAGS = ("owner", "environment", "ai-system", "data-classification")
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 2557
 # S3 refuses a transition to STANDARD_IA before 30 days; Glacier Instant Retrieval has no minimum,
@@ -66,14 +70,6 @@ def field_kinds(name: str) -> tuple[str, ...]:
     """The stack kinds a settings field applies to (every kind unless the field says)."""
     extra = Settings.model_fields[name].json_schema_extra or {}
     return tuple(extra.get("kinds", STACK_KINDS))
-
-
-class SettingsError(Exception):
-    """Bad settings: one line per problem, each naming file, key, value and what is allowed."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class Settings(BaseModel):
@@ -178,6 +174,29 @@ class Settings(BaseModel):
         "against the parameters the catalog says the rule accepts.",
         json_schema_extra=_for(*RECORDING_KINDS),
     )
+    ai_controls: list[str] = Field(
+        default_factory=list,
+        description="AI controls (packs sagemaker, bedrock, data-stores, or control ids from "
+        "src/configtrail/data/ai_controls.yaml) enforced after a change: their custom Guard "
+        "rules, and the managed rules they rely on, join `rules`.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    exclude_ai_controls: list[str] = Field(
+        default_factory=list,
+        description="AI control ids to leave out of the selected packs.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    ai_control_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-control thresholds, `control-id: {parameter: value}` (e.g. the "
+        "content-filter strengths a guardrail must keep), checked against the catalog.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
+    guard_debug_logs: bool = Field(
+        False,
+        description="Deliver the Guard rules' debug logs to CloudWatch Logs.",
+        json_schema_extra=_for(*RECORDING_KINDS),
+    )
     existing_recorder: Literal["create", "adopt", "skip"] = Field(
         "create",
         description="`adopt` imports an existing recorder and channel (by name); `skip` leaves "
@@ -268,6 +287,12 @@ class Settings(BaseModel):
     vault_retention_days: int | None = Field(
         None,
         description="Object Lock retention of the vault; default: retentionDays.",
+        json_schema_extra=_for(*ARCHIVE_KINDS),
+    )
+    allow_short_vault_retention: bool = Field(
+        False,
+        description="Let the vault's Object Lock retention be shorter than retentionDays (the "
+        "write-once copy would then stop protecting history Config still keeps). Off: refused.",
         json_schema_extra=_for(*ARCHIVE_KINDS),
     )
     vault_region: str | None = Field(
@@ -438,6 +463,23 @@ class Settings(BaseModel):
                 )
         return values
 
+    @model_validator(mode="after")
+    def _known_ai_controls(self) -> Settings:
+        from configtrail import controls
+
+        try:
+            selected = controls.select(
+                self.ai_controls, self.exclude_ai_controls, f"{NAMESPACE}:aiControls"
+            )
+        except controls.ControlCatalogError as error:
+            raise ValueError("; ".join(error.problems)) from None
+        problems = controls.parameter_problems(
+            selected, self.ai_control_parameters, f"{NAMESPACE}:aiControlParameters"
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
@@ -470,6 +512,43 @@ class Settings(BaseModel):
                 f"{' and '.join(repr(k) for k in kinds)} stacks. Keys of a {self.stack_kind} "
                 f"stack: {', '.join(keys_for_kind(self.stack_kind))}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _no_setting_without_effect(self) -> Settings:
+        """A key written down that does nothing in this combination is refused: the reader of
+        the stack file would believe it does something."""
+        given = self.model_fields_set
+
+        def refuse(name: str, why: str) -> None:
+            alias = Settings.model_fields[name].alias
+            value = json.dumps(getattr(self, name), default=str)
+            raise ValueError(f"{NAMESPACE}:{alias} = {value}: has no effect: {why}; remove it")
+
+        for name in ("vault_lock_mode", "vault_retention_days", "vault_region"):
+            if name in given and not self.vault:
+                refuse(name, "configtrail:vault is false (no vault is created)")
+        if "allow_short_vault_retention" in given and not self.vault:
+            refuse("allow_short_vault_retention", "configtrail:vault is false")
+        for name in ("existing_recorder_name", "existing_delivery_channel_name"):
+            if name in given and self.existing_recorder != "adopt":
+                refuse(
+                    name, f"configtrail:existingRecorder is {self.existing_recorder!r}, not 'adopt'"
+                )
+        if "recorder_name" in given and self.existing_recorder != "create":
+            refuse(
+                "recorder_name",
+                f"configtrail:existingRecorder is {self.existing_recorder!r}: this stack creates "
+                "no recorder of its own",
+            )
+        if self.existing_recorder == "skip":
+            for name in ("recorder_role", "service_linked_role"):
+                if name in given:
+                    refuse(name, "configtrail:existingRecorder is 'skip': no recorder, no role")
+        if "service_linked_role" in given and self.recorder_role == "custom":
+            refuse("service_linked_role", "configtrail:recorderRole is 'custom'")
+        if "daily_resource_types" in given and self.recording_frequency == "DAILY":
+            refuse("daily_resource_types", "configtrail:recordingFrequency is already DAILY")
         return self
 
     @model_validator(mode="after")
@@ -511,7 +590,45 @@ class Settings(BaseModel):
                 f"{', '.join(continuous_only)} cannot be recorded DAILY (AWS Config's "
                 "RecordingMode API records them continuously only); remove them"
             )
+        if (
+            self.vault
+            and not self.allow_short_vault_retention
+            and self.effective_vault_retention_days < self.retention_days
+        ):
+            raise ValueError(
+                f"configtrail:vaultRetentionDays = {self.vault_retention_days}: shorter than "
+                f"configtrail:retentionDays ({self.retention_days}); the write-once copy must "
+                "protect history as long as it is kept. Raise it, or set "
+                "configtrail:allowShortVaultRetention: true to accept the gap"
+            )
+        if self.records and self.recording_profile == "ai-systems":
+            from configtrail.stack import scope
+
+            recorded = set(scope.recorded_types(self, home=True))
+            unrecorded = sorted(set(self.daily_resource_types) - recorded)
+            if unrecorded and "daily_resource_types" in self.model_fields_set:
+                raise ValueError(
+                    f"configtrail:dailyResourceTypes = {json.dumps(self.daily_resource_types)}: "
+                    f"{', '.join(unrecorded)} is not recorded by the ai-systems profile, so its "
+                    "frequency has no effect; record it (configtrail:extraResourceTypes) or "
+                    "remove it"
+                )
         chosen = {rule.identifier for rule in self.selected_rules()}
+        offered = {
+            rule.identifier
+            for rule in catalog.managed_rules()
+            if rule.pack in self.rules or rule.identifier in self.rules
+        }
+        from configtrail import controls
+
+        offered |= set(controls.managed_identifiers(self.selected_ai_controls()))
+        not_selected = [rule for rule in self.exclude_rules if rule not in offered]
+        if not_selected:
+            raise ValueError(
+                f"configtrail:excludeRules = {json.dumps(self.exclude_rules)}: "
+                f"{', '.join(not_selected)} is not selected by configtrail:rules or "
+                "configtrail:aiControls, so excluding it has no effect; remove it"
+            )
         for identifier in self.rule_parameters:
             if identifier not in chosen:
                 raise ValueError(
@@ -549,9 +666,18 @@ class Settings(BaseModel):
     def protect_archive(self) -> bool:
         return self.archive_protect
 
+    def selected_ai_controls(self) -> list:
+        """The AI controls chosen by `aiControls` minus `excludeAiControls` (catalog order)."""
+        from configtrail import controls
+
+        return controls.select(self.ai_controls, self.exclude_ai_controls)
+
     def selected_rules(self) -> list[catalog.ManagedRule]:
-        """Catalog rules chosen by `rules` (packs or identifiers) minus `excludeRules`."""
-        chosen = set(self.rules)
+        """Catalog rules chosen by `rules` (packs or identifiers) and by the selected AI controls
+        that rely on a managed rule, minus `excludeRules`."""
+        from configtrail import controls
+
+        chosen = set(self.rules) | set(controls.managed_identifiers(self.selected_ai_controls()))
         excluded = set(self.exclude_rules)
         return [
             rule
@@ -646,12 +772,24 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
     for full_key, raw in config.items():
         namespace, _, key = full_key.rpartition(":")
         if namespace != NAMESPACE:
+            if namespace not in OTHER_NAMESPACES and _did_you_mean(namespace, [NAMESPACE]):
+                problems.append(
+                    f"{source}: {full_key}: unknown namespace {namespace!r} (did you mean "
+                    f"{NAMESPACE!r}?); ConfigTrail's settings are {NAMESPACE}:<key>"
+                )
             continue
         if key not in aliases:
             hint = _did_you_mean(key, aliases)
             problems.append(
                 f"{source}: {full_key}: unknown setting{hint}; "
                 f"allowed keys: {', '.join(sorted(aliases))}"
+            )
+            continue
+        if isinstance(raw, dict) and set(raw) == {"secure"}:
+            problems.append(
+                f"{source}: {full_key}: is a secret (`secure:`, set with `pulumi config set "
+                "--secret`); ConfigTrail's settings are not secrets and must be readable to "
+                "review: write the value in plain text"
             )
             continue
         values[key] = raw if key in text else parse_config_value(raw)
@@ -670,6 +808,10 @@ def from_config(config: dict[str, Any], source: str) -> Settings:
         raise SettingsError(describe(error, values, source)) from None
 
 
+# Map-valued settings whose validators name the bad entry themselves.
+MAP_KEYS = ("tags", "ruleParameters", "aiControlParameters")
+
+
 def describe(
     error: ValidationError, values: dict[str, Any], source: str, namespace: str = NAMESPACE
 ) -> list[str]:
@@ -686,7 +828,10 @@ def describe(
         if item["type"] == "missing":
             problems.append(f"{source}: {key}: missing (required); {_required_hint(top)}")
             continue
-        if top:
+        if top in MAP_KEYS and len(location) == 1:
+            # The message names the one bad entry; the whole map would bury it.
+            problems.append(f"{source}: {key}: {message}")
+        elif top:
             shown = values.get(top, item.get("input"))
             problems.append(f"{source}: {key} = {json.dumps(shown, default=str)}: {message}")
         else:
@@ -702,21 +847,31 @@ def _required_hint(alias: str) -> str:
     return "set it in the stack file"
 
 
+# Top-level keys of a Pulumi stack file (sdk/go/common/workspace/project.go, ProjectStack).
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+
+
 def read_stack_file(path: Path) -> dict[str, Any]:
     """The `config:` mapping of a Pulumi stack file, with bare keys put in our namespace.
 
-    Raises SettingsError (never a traceback) for a missing file, bad YAML or a wrong shape.
+    Raises SettingsError (never a traceback) for a missing or unreadable file, bad YAML, a key
+    written twice, a wrong shape, or a setting outside `config:`.
     """
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError([f"{path}: no such stack file"]) from None
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{path}: not valid YAML: {error}"]) from None
+    document = files.read_yaml(path, "stack file")
     if document is None:
         document = {}
     if not isinstance(document, dict):
         raise SettingsError([f"{path}: a stack file must be a mapping with a 'config:' key"])
+    stray = [key for key in document if key not in STACK_FILE_KEYS]
+    if stray:
+        raise SettingsError(
+            [
+                f"{path}: {key}: not a key of a Pulumi stack file (keys: "
+                f"{', '.join(STACK_FILE_KEYS)}); settings go under config:, "
+                f"e.g. config: {{{key}: ...}}"
+                for key in stray
+            ]
+        )
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise SettingsError([f"{path}: config: must be a mapping of 'namespace:key: value'"])

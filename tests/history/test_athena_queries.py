@@ -25,6 +25,11 @@ def at(text):
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def _parts(query: str) -> tuple[str, str]:
+    window, _, earlier = query.partition("\nUNION ALL\n")
+    return window, earlier
+
+
 def test_query_reads_only_the_partitions_of_the_window():
     query = athena.build_query(
         Filters(
@@ -36,26 +41,51 @@ def test_query_reads_only_the_partitions_of_the_window():
         ),
         "configtrail_prod_history",
     )
-    assert 'FROM "configtrail_prod_history"."config_items"' in query
-    assert "CROSS JOIN UNNEST(configurationitems) AS t(ci)" in query
-    # History: from the baseline day to one day past the window (delivery lag), unpadded.
+    window, earlier = _parts(query)
+    assert 'FROM "configtrail_prod_history"."config_items"' in window
+    assert "CROSS JOIN UNNEST(configurationitems) AS t(ci)" in window
+    # The window: history of its days and one day past it (delivery lag), unpadded.
     assert (
-        "kind = 'ConfigHistory' AND dt IN ('2025/2/27', '2025/2/28', '2025/3/1', "
-        "'2025/3/2', '2025/3/3')"
-    ) in query
-    # Snapshots only for the baseline.
-    assert "kind = 'ConfigSnapshot' AND dt IN ('2025/2/27', '2025/2/28')" in query
-    assert "region IN ('us-east-1')" in query
-    assert "ci.resourcetype IN ('AWS::SageMaker::Model')" in query
+        "kind = 'ConfigHistory'\n  AND dt IN ('2025/2/28', '2025/3/1', '2025/3/2', '2025/3/3')"
+    ) in window
+    assert "region IN ('us-east-1')" in window
+    assert "ci.resourcetype IN ('AWS::SageMaker::Model')" in window
     assert (
         "from_iso8601_timestamp(ci.configurationitemcapturetime) >= "
-        "from_iso8601_timestamp('2025-02-27T00:00:00.000000Z')"
-    ) in query
+        "from_iso8601_timestamp('2025-02-28T00:00:00.000000Z')"
+    ) in window
     assert (
         "from_iso8601_timestamp(ci.configurationitemcapturetime) < "
         "from_iso8601_timestamp('2025-03-02T00:00:00.000000Z')"
-    ) in query
-    assert '"$path" AS source' in query
+    ) in window
+    assert '"$path" AS source' in window
+    # The state before: the newest item per resource in any kind of file of the baseline days,
+    # whatever its capture time (a snapshot repeats old states).
+    assert "dt IN ('2025/2/27', '2025/2/28')" in earlier
+    assert "kind" not in earlier.split("WHERE", 1)[1]
+    assert (
+        "row_number() OVER (PARTITION BY ci.awsaccountid, region, ci.resourcetype, "
+        "ci.resourceid ORDER BY from_iso8601_timestamp(ci.configurationitemcapturetime) DESC, "
+        "ci.configurationstateid DESC) AS newest"
+    ) in earlier
+    assert earlier.endswith("WHERE newest = 1")
+    assert (
+        "from_iso8601_timestamp(ci.configurationitemcapturetime) < "
+        "from_iso8601_timestamp('2025-02-28T00:00:00.000000Z')"
+    ) in earlier
+    assert "ci.resourcetype IN ('AWS::SageMaker::Model')" in earlier
+
+
+def test_unbounded_baseline_reads_every_earlier_day():
+    query = athena.build_query(
+        Filters(since=at("2025-02-28T00:00:00"), until=at("2025-03-01T00:00:00")), "db"
+    )
+    _, earlier = _parts(query)
+    assert "newest = 1" in earlier and "dt IN" not in earlier
+    _, none = _parts(
+        athena.build_query(Filters(since=at("2025-02-28T00:00:00"), baseline_days=0), "db")
+    )
+    assert none == ""
 
 
 def test_without_a_window_only_history_files_are_read():
@@ -195,12 +225,19 @@ def test_timelines_through_athena_match_the_file_scan(
     assert through_athena["summary"]["source"] == (
         "athena://configtrail-test-history/configtrail_test_history.config_items"
     )
-    [execution] = client.list_query_executions(WorkGroup="configtrail-test-history")[
+    executions = client.list_query_executions(WorkGroup="configtrail-test-history")[
         "QueryExecutionIds"
     ]
-    sent = client.get_query_execution(QueryExecutionId=execution)["QueryExecution"]
-    assert sent["Query"].startswith("SELECT ci.awsaccountid AS account")
-    assert sent["QueryExecutionContext"]["Database"] == "configtrail_test_history"
+    sent = sorted(
+        client.get_query_execution(QueryExecutionId=e)["QueryExecution"]["Query"]
+        for e in executions
+    )
+    # The items, and the delivered (account, region, day) partitions for the coverage.
+    assert len(sent) == 2
+    assert sent[0].startswith("SELECT DISTINCT account, region, dt")
+    assert sent[1].startswith("SELECT ci.awsaccountid AS account")
+    context = client.get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
+    assert context["QueryExecutionContext"]["Database"] == "configtrail_test_history"
 
 
 class _FailingAthena:

@@ -166,3 +166,62 @@ def test_a_section_that_appears_is_its_fields():
     assert diff_sections({"tags": {"k": "v"}}, {"tags": {}}) == [
         Change("tags", "k", "removed", "v", None)
     ]
+
+
+def _random_value(rng, depth=0):
+    choice = rng.randrange(10 if depth < 3 else 5)
+    if choice == 0:
+        return rng.choice([0, 1, 2, True, False, 1.0, None])
+    if choice == 1:
+        return rng.choice(["a", "b", "", "s3:*", '{"k": 1}', '{"k": true}', "%7B%22k%22%3A2%7D"])
+    if choice == 2:
+        return rng.choice([{}, []])
+    if choice in (3, 4):
+        return rng.randrange(3)
+    if choice in (5, 6, 7):
+        return {rng.choice("abcde"): _random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
+    return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+
+
+def _mutate(rng, value, depth=0):
+    if rng.random() < 0.25 or depth > 3:
+        return _random_value(rng, depth)
+    if isinstance(value, dict):
+        result = {
+            k: _mutate(rng, v, depth + 1) if rng.random() < 0.4 else v for k, v in value.items()
+        }
+        if rng.random() < 0.3:
+            result[rng.choice("abcdef")] = _random_value(rng, depth + 1)
+        if result and rng.random() < 0.2:
+            result.pop(rng.choice(list(result)))
+        return result
+    if isinstance(value, list):
+        result = [_mutate(rng, v, depth + 1) if rng.random() < 0.4 else v for v in value]
+        if rng.random() < 0.3:
+            result.append(_random_value(rng, depth + 1))
+        return result
+    return value
+
+
+def test_fast_diff_equals_the_flat_reference_on_random_items():
+    """diff_sections skips equal subtrees; it must report exactly what comparing every
+    flattened path reports (types of leaves included, embedded JSON decoded)."""
+    import random
+
+    from configtrail.history.diff import flat_changes
+
+    rng = random.Random(13)
+    differing = 0
+    for _ in range(3000):
+        before = {
+            s: _random_value(rng) for s in ("configuration", "supplementaryConfiguration", "tags")
+        }
+        after = {s: _mutate(rng, v) for s, v in before.items()}
+        expected = [
+            change
+            for section in ("configuration", "supplementaryConfiguration", "tags")
+            for change in flat_changes(section, before[section], after[section])
+        ]
+        assert diff_sections(before, after) == expected, (before, after)
+        differing += bool(expected)
+    assert differing > 1000  # the cases really differ

@@ -92,6 +92,18 @@ def test_table_projects_partitions_over_the_delivery_layout(kms_plan):
         assert field in items
 
 
+def test_projection_lists_every_delivering_account():
+    from configtrail.stack.athena import delivery_root, projection_parameters
+
+    root = delivery_root("archive", "configtrail")
+    assert root == "s3://archive/configtrail/AWSLogs/"
+    params = projection_parameters(["333333333333", "444444444444"], ["us-east-1"], root)
+    assert params["projection.account.values"] == "333333333333,444444444444"
+    assert params["storage.location.template"] == (
+        "s3://archive/configtrail/AWSLogs/${account}/Config/${region}/${dt}/${kind}/"
+    )
+
+
 def test_workgroup_enforces_encrypted_results_in_the_results_bucket(kms_plan):
     workgroup = one(kms_plan, "aws:athena/workgroup:Workgroup")
     config = workgroup.inputs["configuration"]

@@ -6,9 +6,10 @@ account, plus `customrole` (prod with a custom recorder role); their policy conf
 the way `configtrail plan` derives every stack's (configtrail.policy.stack_config). The example
 estate in environments/ is judged by test_environments.py.
 
-Every verdict in these tests comes from the real pack, started as a child process from
-`policies/__main__.py` and driven over the Analyzer gRPC protocol exactly as `configtrail policy`
-drives it (one process for the session; `Configure` replaces the whole config before each run).
+Every verdict in these tests comes from the real pack, started as the Pulumi CLI starts it
+(`python -u -m pulumi.policy <engine> policies/`) and driven over the Analyzer gRPC protocol
+exactly as `configtrail policy` drives it (one process for the session; `Configure` replaces the
+whole config before each run).
 The plans are made fresh from the real program through Pulumi's mock runtime — the mocks stand in
 for AWS-computed values (ids, ARNs), nothing else.
 """
@@ -37,7 +38,7 @@ STACK_FILES = Path(__file__).parent / "stacks"
 
 @pytest.fixture(scope="session")
 def pack():
-    with PackProcess(POLICY_PACK_DIR, stack="tests") as process:
+    with PackProcess(POLICY_PACK_DIR) as process:
         yield process
 
 
@@ -81,11 +82,16 @@ def env_config(env: str) -> dict:
 
 @pytest.fixture(scope="session")
 def run(pack) -> Callable[..., Report]:
-    """run(document, config=dict|env name) -> the pack's report on that document."""
+    """run(document, config=dict|env name, dispatch=...) -> the pack's report on that document."""
 
-    def _run(document: dict, config: dict | str = "prod", source: str = "test.json") -> Report:
+    def _run(
+        document: dict,
+        config: dict | str = "prod",
+        source: str = "test.json",
+        dispatch: str = "scoped",
+    ) -> Report:
         raw = env_config(config) if isinstance(config, str) else config
         deployment = inputs.parse(copy.deepcopy(document), source)
-        return evaluate_with(pack, deployment, raw, "test-config")
+        return evaluate_with(pack, deployment, raw, "test-config", dispatch=dispatch)
 
     return _run

@@ -32,7 +32,8 @@ def _write(tmp_path, name, document) -> str:
     [
         ("{not json", "not valid JSON"),
         ({"hello": 1}, "unknown format"),
-        ({"version": 2, "deployment": {"resources": []}}, "version 2 is not supported"),
+        ({"version": 5, "deployment": {"resources": []}}, "version 5 is not supported"),
+        ({"version": 4, "features": ["teleport"], "deployment": {}}, "features that Pulumi"),
         ({"steps": [{"op": "create", "newState": {"urn": "x", "type": "t"}}]}, "not a Pulumi URN"),
     ],
 )
@@ -157,7 +158,22 @@ def test_wire_values_as_the_engine_marshals_them():
     assert wire_value({"__defaults": ["x"], "a": 1}) == {"a": 1.0}
     secret = {SIG_KEY: SECRET_SIG, "plaintext": json.dumps({"k": 1})}
     assert wire_value(secret) == {SIG_KEY: SECRET_SIG, "value": {"k": 1.0}}
-    assert wire_value({SIG_KEY: SECRET_SIG, "ciphertext": "AAAA"}) == UNKNOWN
+    # Ciphertext cannot be decrypted offline: masked, as `pulumi policy analyze` masks it.
+    assert wire_value({SIG_KEY: SECRET_SIG, "ciphertext": "AAAA"}) == {
+        SIG_KEY: SECRET_SIG,
+        "value": "[secret]",
+    }
+    reference = "5cf8f73096256a8f31e491e813e4eb8e"
+    custom = {SIG_KEY: reference, "urn": "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "id": "b-1"}
+    assert wire_value({"out": custom}) == {"out": "b-1"}
+    component = {SIG_KEY: reference, "urn": "urn:pulumi:s::p::my:c:C::c", "packageVersion": ""}
+    assert wire_value([component]) == ["urn:pulumi:s::p::my:c:C::c"]
+    assert wire_value({SIG_KEY: "d0e6a833031e9bbcd3f4e8bde6ca49a4", "secret": True}) == {
+        SIG_KEY: SECRET_SIG,
+        "value": UNKNOWN,
+    }
+    nan = wire_value({SIG_KEY: "8ad145fe-0d11-4827-bfd7-1abcbf086f5c", "value": "7ff8000000000001"})
+    assert nan != nan
 
 
 def test_analyze_gets_inputs_and_stack_gets_outputs_with_provider_inputs(plan_documents):
@@ -175,39 +191,67 @@ def test_analyze_gets_inputs_and_stack_gets_outputs_with_provider_inputs(plan_do
     assert resource.parent == bucket["parent"]
 
 
+# --- any pack directory, and a pack that fails ---------------------------------------------------
+
+PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def validate(args, report):
+    if args.resource_type == "aws:s3/bucket:Bucket":
+        raise RuntimeError("this policy is broken")
+    report("every resource is judged")
+
+PolicyPack(
+    name="another-pack",
+    policies=[ResourceValidationPolicy(name="judge", description="Judges.", validate=validate)],
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+"""
+
+
+def _pack(tmp_path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1.2.3\n")
+    (pack / "__main__.py").write_text(PACK)
+    return pack
+
+
 @pytest.mark.slow
-def test_in_process_engine_gives_the_same_report(plan_documents, tmp_path, capsys):
-    document = copy.deepcopy(plan_documents["prod"]["stack"])
-    set_prop(find(document, "aws:s3/bucket:Bucket", "archive"), "forceDestroy", True)
-    path = _write(tmp_path, "prod.json", document)
-    reports = {}
-    for engine in ("grpc", "in-process"):
-        command = [
-            "policy-check",
-            path,
-            "--env",
-            "prod",
-            *IN_TEST_ESTATE,
-            "--out",
-            str(tmp_path),
-            "--format",
-            "json",
-            "--engine",
-            engine,
-        ]
-        assert main(command) == 1
-        [reports[engine]] = json.loads(capsys.readouterr().out)["reports"]
-    assert reports["grpc"].pop("engine") == "grpc"
-    assert reports["in-process"].pop("engine") == "in-process"
-    assert reports["grpc"] == reports["in-process"]
-    assert [f["policy"] for f in reports["grpc"]["findings"]] == [
-        "aws-s3-bucket-disallow-force-destroy"
+def test_another_pack_directory_runs_and_a_failing_policy_is_a_clean_exit_2(
+    plan_documents, tmp_path, capsys
+):
+    pack = _pack(tmp_path)
+    document = copy.deepcopy(plan_documents["dev"]["stack"])
+    document["deployment"]["resources"] = [
+        s for s in document["deployment"]["resources"] if s["type"] != "aws:s3/bucket:Bucket"
     ]
-
-
-def test_in_process_engine_refuses_another_pack_dir(plan_documents, tmp_path, capsys):
-    stack = _write(tmp_path, "s.json", plan_documents["dev"]["stack"])
-    command = ["policy-check", stack, "--engine", "in-process", "--pack-dir", str(tmp_path)]
-    assert main(command) == 2
+    path = _write(tmp_path, "ok.json", document)
+    assert main(["policy-check", path, "--pack-dir", str(pack), "--format", "json"]) == 0
+    [report] = json.loads(capsys.readouterr().out)["reports"]
+    assert report["pack"] == "another-pack" and report["version"] == "1.2.3"
+    assert {f["policy"] for f in report["findings"]} == {"judge"}
+    broken = _write(tmp_path, "broken.json", plan_documents["dev"]["stack"])
+    assert main(["policy-check", broken, "--pack-dir", str(pack)]) == 2
     err = capsys.readouterr().err
-    assert "use --engine grpc" in err and "Traceback" not in err
+    assert "this policy is broken" in err and "broken.json" in err and "Traceback" not in err
+
+
+def test_a_directory_without_a_pack_is_a_clean_exit_2(plan_documents, tmp_path, capsys):
+    stack = _write(tmp_path, "s.json", plan_documents["dev"]["stack"])
+    assert main(["policy-check", stack, "--pack-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "PulumiPolicy.yaml" in err and "Traceback" not in err
+
+
+def test_an_encoded_stack_request_is_the_request_the_engine_would_send(plan_documents):
+    deployment = inputs.parse(copy.deepcopy(plan_documents["prod"]["stack"]), "t.json")
+    wire = Wire(deployment)
+    encoded = wire.analyze_stack_request()
+    decoded = encoded.decode()
+    assert [r.urn for r in decoded.resources] == [s.urn for s in deployment.resources]
+    assert list(decoded.resources) == [wire.stack_resource(s) for s in deployment.resources]
+    some = deployment.resources[3:7]
+    assert [r.urn for r in wire.analyze_stack_request(some).decode().resources] == [
+        s.urn for s in some
+    ]

@@ -1,6 +1,7 @@
-"""Conventions of the pack ("common" tests): unique names of the agreed shape, descriptions that
-are sentences, enforcement levels as intended, config schemas whose defaults validate, and the
-pack's entry point never imported by a test (it would start a gRPC server and block)."""
+"""Conventions of the pack ("common" tests): one definition per policy with unique names of the
+agreed shape, descriptions that are sentences, enforcement levels as intended, config schemas
+whose defaults validate, the README table rendered from the definitions, and the pack's entry
+point never imported by a test (it would start a gRPC server and block)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
-from configtrail_policies import config as pack_config
-from configtrail_policies.pack import VALIDATORS, policies
-from configtrail_policies.rules import BY_NAME, RULES
+from configtrail_policies import data, definition, table
+from configtrail_policies.pack import definitions, policies
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from configtrail import catalog
 from configtrail.policy import packconfig
@@ -22,7 +24,7 @@ from tests.policies.conftest import ENVS, env_config
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"^aws-[a-z0-9]+-[a-z0-9]+-[a-z0-9]+(-[a-z0-9]+)*$")
-ADVISORY_BY_DEFAULT = {"aws-cfg-recorder-churny-types-daily", "aws-taggable-resource-required-tags"}
+ADVISORY_BY_DEFAULT = {"aws-cfg-recorder-churny-types-daily"}
 # What dev weakens on purpose (environments/Pulumi.dev.yaml) and must see reported as advisory.
 DEV_ADVISORY = {
     "aws-s3-bucket-protected",
@@ -31,25 +33,63 @@ DEV_ADVISORY = {
     "aws-cfg-recorder-continuous-recording",
     "aws-cfg-deliverychannel-delivery-frequency",
 }
+BY_NAME = {d.name: d for d in definitions()}
 
 
 def test_names_are_unique_and_shaped():
-    names = [rule.name for rule in RULES]
+    names = [d.name for d in definitions()]
     assert len(names) == len(set(names))
     assert all(NAME.match(name) for name in names), [n for n in names if not NAME.match(n)]
 
 
+def test_a_second_definition_of_a_name_is_refused():
+    first = definitions()[0]
+    with pytest.raises(ValueError, match="defined twice"):
+        definition.resource_policy(
+            name=first.name,
+            description="Again.",
+            severity="low",
+            unknowns=definition.NOT_AFFECTED,
+            remediation="None.",
+        )(lambda args, report, settings: None)
+
+
+def test_definitions_are_checked():
+    with pytest.raises(ValueError, match="severity 'huge'"):
+        definition.Definition(
+            name="aws-x-y-z",
+            kind=definition.RESOURCE,
+            description="X.",
+            severity="huge",
+            unknowns=definition.WAIT,
+            remediation="Y.",
+            validate=lambda *a: None,
+            config={"k": {"type": "integer"}},
+        )
+
+
 def test_descriptions_are_sentences():
-    for rule in RULES:
-        assert rule.description[0].isupper() and rule.description.endswith("."), rule.name
-        assert len(rule.description) <= 160, rule.name
-        assert rule.remediation, rule.name
+    for d in definitions():
+        assert d.description[0].isupper() and d.description.endswith("."), d.name
+        assert len(d.description) <= 160, d.name
+        assert d.remediation, d.name
 
 
-def test_every_rule_has_one_validator_and_policy():
-    assert set(VALIDATORS) == set(BY_NAME)
-    assert [p.name for p in policies()] == [r.name for r in RULES]
-    assert set(pack_config.CONFIG_SCHEMAS) <= set(BY_NAME)
+def test_every_definition_is_one_sdk_policy_with_its_metadata():
+    built = policies()
+    assert [p.name for p in built] == [d.name for d in definitions()]
+    for d, policy in zip(definitions(), built, strict=True):
+        expected = (
+            ResourceValidationPolicy if d.kind == definition.RESOURCE else StackValidationPolicy
+        )
+        assert type(policy) is expected, d.name
+        assert policy.description == d.description
+        assert policy.enforcement_level.value == d.level
+        assert policy.severity.value == d.severity
+        assert (policy.config_schema.properties if policy.config_schema else {}) == dict(d.config)
+        assert f"unknowns:{d.unknowns}" in policy.tags
+        scope = sorted(t.removeprefix("resource-type:") for t in policy.tags if "type:" in t)
+        assert scope == sorted(d.types or ()), d.name
 
 
 def test_levels_as_intended(pack):
@@ -60,22 +100,32 @@ def test_levels_as_intended(pack):
 
 
 def test_config_defaults_validate_against_their_schemas():
-    for name, properties in pack_config.CONFIG_SCHEMAS.items():
-        schema = {"type": "object", "properties": properties}
-        jsonschema.validate(pack_config.defaults(name), schema)
-        assert set(pack_config.defaults(name)) == set(properties), name
+    for d in definitions():
+        schema = {"type": "object", "properties": dict(d.config)}
+        jsonschema.validate(d.defaults(), schema)
+        assert set(d.defaults()) == set(d.config), d.name
 
 
-def test_baseline_comes_from_the_catalog():
-    baseline = set(
-        pack_config.defaults("aws-cfg-recorder-recording-scope")["requiredResourceTypes"]
+def test_settings_overlay_defaults_and_restore_whole_numbers():
+    d = BY_NAME["aws-cfg-retentionconfiguration-minimum-days"]
+    assert d.settings(None) == {"minRetentionDays": 365}
+    assert d.settings({"minRetentionDays": 2557.0}) == {"minRetentionDays": 2557}
+    assert type(d.settings({"minRetentionDays": 2557.0})["minRetentionDays"]) is int
+
+
+def test_vendored_catalog_equals_the_repository_catalog():
+    assert set(data.baseline_types()) == set(catalog.ai_systems_types()) - set(
+        catalog.global_resource_types()
     )
-    assert baseline == set(catalog.ai_systems_types()) - set(catalog.global_resource_types())
-    assert "AWS::Config::ResourceCompliance" in baseline
+    assert "AWS::Config::ResourceCompliance" in data.baseline_types()
+    assert set(data.global_resource_types()) == set(catalog.global_resource_types())
+    assert set(data.churny_resource_types()) == set(catalog.churny_resource_types())
+    baseline = BY_NAME["aws-cfg-recorder-recording-scope"].defaults()["requiredResourceTypes"]
+    assert baseline == sorted(data.baseline_types())
 
 
 def test_frequencies_match_botocore():
-    assert tuple(pack_config.FREQUENCY_HOURS) == catalog.execution_frequencies()
+    assert tuple(data.FREQUENCY_HOURS) == catalog.execution_frequencies()
 
 
 def test_derived_stack_configs_reconcile_and_choose_levels(pack):
@@ -101,18 +151,6 @@ def test_derived_stack_configs_reconcile_and_choose_levels(pack):
     )
 
 
-def test_requirements_pin_what_the_lock_pins():
-    lock = {
-        line.split("==")[0].lower().replace("_", "-"): line.strip()
-        for line in (REPO / "requirements/main.lock").read_text().splitlines()
-        if "==" in line
-    }
-    for line in (POLICY_PACK_DIR / "requirements.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            name = line.split("==")[0].lower().replace("_", "-")
-            assert lock[name].split("==")[1] == line.split("==")[1], line
-
-
 def test_pulumi_policy_yaml():
     document = yaml.safe_load((POLICY_PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert document["runtime"]["name"] == "python"
@@ -128,6 +166,12 @@ def test_main_only_builds_the_pack_and_is_never_imported():
     calls = [n for n in tree.body if isinstance(n, ast.Expr)]
     assert len(calls) == 2 and isinstance(calls[1].value, ast.Call)  # docstring, PolicyPack()
     assert calls[1].value.func.id == "PolicyPack"
+    assert {k.arg: ast.unparse(k.value) for k in calls[1].value.keywords} == {
+        "name": "PACK_NAME",
+        "policies": "policies()",
+        "enforcement_level": "PACK_ENFORCEMENT_LEVEL",
+        "description": "PACK_DESCRIPTION",
+    }
     entry = str((POLICY_PACK_DIR / "__main__.py").resolve())
     loaded = [
         m for m in list(sys.modules.values()) if str(getattr(m, "__file__", "") or "") == entry
@@ -150,11 +194,14 @@ def test_main_only_builds_the_pack_and_is_never_imported():
                 ), path
 
 
-def test_readme_lists_every_policy():
+def test_readme_table_is_the_definitions():
     readme = (REPO / "README.md").read_text()
     section = readme.split("## Policy pack", 1)[1].split("\n## ", 1)[0]
-    for rule in RULES:
-        assert f"`{rule.name}`" in section, rule.name
+    assert table.markdown() in section, (
+        "run: python -m configtrail_policies.table --update README.md"
+    )
+    for d in definitions():
+        assert f"`{d.name}`" in table.markdown()
 
 
 def test_every_stack_of_the_estate_gets_a_derived_config_the_pack_accepts(pack):

@@ -5,7 +5,7 @@ policy has a compliant case: a plan with the resources it checks and no finding.
 from __future__ import annotations
 
 import pytest
-from configtrail_policies.rules import RULES
+from configtrail_policies.pack import definitions
 
 from tests.policies.conftest import ENVS
 from tests.policies.test_common import DEV_ADVISORY
@@ -36,6 +36,8 @@ SUBJECTS = {
     "aws-kms-key-rotation-enabled": "aws:kms/key:Key",
     "aws-sns-topic-encrypted": "aws:sns/topic:Topic",
     "aws-taggable-resource-required-tags": "aws:cfg/rule:Rule",
+    "aws-cfg-stack-is-configtrail": "aws:cfg/recorder:Recorder",
+    "aws-provider-region-known": "aws:cfg/recorder:Recorder",
 }
 
 
@@ -59,5 +61,5 @@ def test_every_policy_has_a_compliant_case(plan_documents, run):
         for env in ("prod", "customrole")
         for state in plan_documents[env]["stack"]["deployment"]["resources"]
     }
-    assert set(SUBJECTS) == {rule.name for rule in RULES}
+    assert set(SUBJECTS) == {definition.name for definition in definitions()}
     assert set(SUBJECTS.values()) <= present

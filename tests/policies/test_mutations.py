@@ -82,6 +82,25 @@ def _drop_type(resource_type):
     return change
 
 
+def _drop_all_recording(doc):
+    for state in [s for s in resources(doc) if s["type"].startswith("aws:cfg/")]:
+        drop(doc, state["type"], state["urn"].rsplit("::", 1)[1])
+
+
+def _unplaceable_recorder(doc):
+    recorder = find(doc, RECORDER, "us-west-2")
+    for side in ("inputs", "outputs"):
+        recorder.get(side, {}).pop("region", None)
+    recorder["provider"] = ""
+
+
+def _unknown_type(doc):
+    """A type the pack's data does not know, without tags: held to them, said why."""
+    rule = find(doc, "aws:cfg/rule:Rule")
+    rule["type"] = "aws:cfg/ruleV9:RuleV9"
+    rule["provider"] = ""  # no provider default tags
+
+
 # (id, env, document, mutation, expected policy, expected level)
 MUTATIONS = [
     (
@@ -469,6 +488,30 @@ MUTATIONS = [
             "defaultTags",
             json.dumps({"tags": {"owner": "ml-platform", "environment": "prod"}}),
         ),
+        "aws-taggable-resource-required-tags",
+        "mandatory",
+    ),
+    (
+        "drop-all-recording",
+        "prod",
+        "stack",
+        _drop_all_recording,
+        "aws-cfg-stack-is-configtrail",
+        "mandatory",
+    ),
+    (
+        "recorder-in-no-known-region",
+        "prod",
+        "preview",
+        _unplaceable_recorder,
+        "aws-provider-region-known",
+        "mandatory",
+    ),
+    (
+        "aws-type-the-pack-does-not-know",
+        "prod",
+        "stack",
+        _unknown_type,
         "aws-taggable-resource-required-tags",
         "mandatory",
     ),

@@ -4,6 +4,7 @@ the props proxy is downgraded to an advisory "can't run policy ... during previe
 rules that must fail closed read without the proxy and report a mandatory violation instead.
 
 Each row edits the real preview plan so one value is the engine's unknown sentinel.
+Masked secrets ("[secret]") are tests/policies/test_secrets.py.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import copy
 
 import pytest
-from configtrail_policies.rules import BY_NAME, FAIL_CLOSED, NOT_AFFECTED, WAIT
+from configtrail_policies.definition import FAIL_CLOSED, NOT_AFFECTED, WAIT
+from configtrail_policies.pack import definitions
 
 from tests.policies.helpers import UNKNOWN, find, set_prop
 
 BUCKET = "aws:s3/bucket:Bucket"
+BY_NAME = {d.name: d for d in definitions()}
 
 
 def _nested(state, key, change):
@@ -204,6 +207,16 @@ CASES = [
         "aws-taggable-resource-required-tags",
         "prod",
         lambda d: set_prop(find(d, "pulumi:providers:aws"), "defaultTags", UNKNOWN),
+    ),
+    (
+        "aws-cfg-stack-is-configtrail",
+        "prod",
+        lambda d: set_prop(find(d, "aws:cfg/recorder:Recorder", "us-east-1"), "name", UNKNOWN),
+    ),
+    (
+        "aws-provider-region-known",
+        "prod",
+        lambda d: set_prop(find(d, "aws:cfg/recorder:Recorder", "us-west-2"), "region", UNKNOWN),
     ),
 ]
 

@@ -123,7 +123,7 @@ def test_skipping_the_recorder_lets_another_stack_own_it_but_not_retention(
     write("owner", _stack("standalone", "111111111111"))
     write(
         "second",
-        _stack("standalone", "111111111111", existingRecorder="skip", serviceLinkedRole="existing"),
+        _stack("standalone", "111111111111", existingRecorder="skip"),
     )
     err = _refused(tmp_path, capsys, registrations)
     assert "configuration recorder" not in err

@@ -76,11 +76,12 @@ EXPECTED_RESOURCE_SET = {
         "aws:athena/workgroup:Workgroup": 1,
     },
     "trial": {**PROVIDER, **SLR, **_buckets(2, 1), **_recording(1, 14)},
-    "ml-dev": {**PROVIDER, **SLR, **_recording(1, 14)},
+    # the SageMaker pack's 14 managed rules, and 4 Guard rules of the Bedrock AI controls
+    "ml-dev": {**PROVIDER, **SLR, **_recording(1, 14 + 4)},
     "ml-prod": {
         **PROVIDER,
         **SLR,
-        **_recording(3, 85),
+        **_recording(3, 85 + 3 * 4),
         KEY: 3,
         "aws:kms/alias:Alias": 3,
         TOPIC: 3,
@@ -406,9 +407,13 @@ def test_retention_per_region_matches_the_setting(plan_of, env):
     }
 
 
+def _managed(rules):
+    return [r for r in rules if r.inputs["source"]["owner"] == "AWS"]
+
+
 def test_periodic_rules_get_their_frequency_and_iam_rule_stays_home(plan_of):
     plan = plan_of("ml-prod", False)
-    rules = plan.by_type(RULE)
+    rules = _managed(plan.by_type(RULE))
     periodic = {r.identifier for r in catalog.managed_rules() if r.periodic}
     assert len(periodic) == 12, "AWS documents twelve of the catalog's rules as periodic"
     frequencies = 0
@@ -441,7 +446,7 @@ def test_rule_names_carry_the_stack_so_two_stacks_never_share_one(plan_of, env):
 @pytest.mark.parametrize("env", RECORDERS)
 def test_rules_carry_their_required_parameters(plan_of, env):
     """PutConfigRule rejects a managed rule without a required parameter."""
-    for rule in plan_of(env, False).by_type(RULE):
+    for rule in _managed(plan_of(env, False).by_type(RULE)):
         identifier = rule.inputs["source"]["sourceIdentifier"]
         declared = catalog.rules_by_identifier()[identifier].parameters
         sent = json.loads(rule.inputs.get("inputParameters", "{}"))
@@ -451,7 +456,7 @@ def test_rules_carry_their_required_parameters(plan_of, env):
         assert all(isinstance(value, str) for value in sent.values())
     platform = [
         r
-        for r in plan_of(env, False).by_type(RULE)
+        for r in _managed(plan_of(env, False).by_type(RULE))
         if r.inputs["source"]["sourceIdentifier"] == "SAGEMAKER_NOTEBOOK_INSTANCE_PLATFORM_VERSION"
     ]
     for rule in platform:
@@ -626,3 +631,32 @@ def test_athena_results_are_access_logged(plan_of):
         logging[0].inputs["targetBucket"]
         == one(plan, BUCKET, "access-logs-us-east-1").inputs["bucket"]
     )
+
+
+@pytest.mark.parametrize("env", stacks_where(lambda s: bool(s.settings.ai_controls)))
+def test_members_deploy_the_guard_rules_of_their_ai_controls_in_every_region(plan_of, env):
+    from configtrail.stack.guard_rules import POLICY_RUNTIME, guard_controls
+
+    plan = plan_of(env, False)
+    expected = guard_controls(plan.settings.selected_ai_controls())
+    assert expected, "the example members select Bedrock controls enforced by Guard rules"
+    statuses = by_region(plan, STATUS)
+    custom = [r for r in plan.by_type(RULE) if r.inputs["source"]["owner"] == "CUSTOM_POLICY"]
+    assert len(custom) == len(expected) * len(plan.settings.regions)
+    for rule in custom:
+        details = rule.inputs["source"]["customPolicyDetails"]
+        assert details["policyRuntime"] == POLICY_RUNTIME
+        assert details["policyText"].strip()
+        assert statuses[rule.inputs["region"]].urn in rule.dependencies
+        assert rule.inputs["name"].startswith(f"configtrail-{env}-")
+    assert {r.inputs["name"] for r in custom} == {names.rule_name(env, c.id) for c in expected}
+
+
+@pytest.mark.parametrize("env", RECORDERS)
+def test_singletons_are_replaced_delete_first(plan_of, env):
+    """A renamed recorder or channel is a replacement; creating the new one first would fail
+    (one of each per account and region), so they are deleted first."""
+    plan = plan_of(env, False)
+    for resource in plan.by_type(RECORDER) + plan.by_type(CHANNEL):
+        assert resource.delete_before_replace, resource.name
+    assert not any(r.delete_before_replace for r in plan.by_type(BUCKET)), "history never"

@@ -373,6 +373,24 @@ BAD_INPUTS = [
         ],
     ),
     (
+        "unknown-ai-control",
+        _set("configtrail:aiControls", ["bedrock-guardrails"]),
+        ["configtrail:aiControls", "'bedrock-guardrails' is not an AI control or pack", "bedrock"],
+    ),
+    (
+        "ai-control-parameter-of-unselected-control",
+        lambda c: c.update(
+            {
+                "configtrail:aiControls": ["sagemaker"],
+                "configtrail:aiControlParameters": {"bedrock-guardrail-content-filters": {"x": 1}},
+            }
+        ),
+        [
+            "configtrail:aiControlParameters",
+            "'bedrock-guardrail-content-filters' is not a selected control",
+        ],
+    ),
+    (
         "continuous-only-type-recorded-daily",
         _set("configtrail:dailyResourceTypes", ["AWS::Config::ResourceCompliance"]),
         [

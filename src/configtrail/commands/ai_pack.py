@@ -14,9 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from configtrail import ai_pack
+from configtrail.console import console as make_console
 from configtrail.policy.analyzer import PackStartError
 
 
@@ -49,7 +48,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = make_console(stderr=True)
     # The pack runs with its own directory as working directory: make a path absolute first.
     python = str(Path(args.python).absolute()) if "/" in args.python else args.python
     if "/" in python and not Path(python).is_file():

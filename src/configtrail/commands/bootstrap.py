@@ -12,12 +12,12 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from configtrail import estate as estate_module
 from configtrail.bootstrap import plan as bootstrap_plan
 from configtrail.bootstrap import settings as settings_module
+from configtrail.console import console as make_console
 from configtrail.plan import runner
 
 DEFAULT_OUT = runner.REPO_ROOT / "build"
@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=None if Console().is_terminal else 160)
+    console = make_console()
     found = settings_module.load_accounts(args.settings, args.environments_dir)
     chosen = [
         settings_module.account_of_stack(f"{settings_module.STACK_PREFIX}{a}", found)

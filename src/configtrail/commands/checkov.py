@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.console import console as make_console
 from configtrail.gates import checkov
 from configtrail.settings import SettingsError
 
@@ -69,7 +68,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=None if Console().is_terminal else 160)
+    console = make_console()
     if not args.env and not args.all:
         args.all = True  # every environment unless told otherwise
     only = set(args.only or checkov.FRAMEWORKS)
@@ -83,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         secrets = list(args.files)
     else:
         workflows, secrets = checkov.workflow_files(), checkov.secret_scan_files()
-    accepted = checkov.load_accepted(args.accepted)
+    from configtrail import estate
+
+    accepted = checkov.load_accepted(args.accepted, estate.load(args.environments_dir))
     skips = checkov.skipped_checks(args.config)
     result = checkov.run(
         plans,
@@ -99,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if summary is None and not args.files and not args.only:
         summary = args.build / "summary" / "checkov.md"
     if summary is not None:
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        summary.write_text(checkov.summary_markdown(result, skips))
+        from configtrail import files
+
+        files.write_text(summary, checkov.summary_markdown(result, skips))
 
     for finding in result.open:
         console.print(
@@ -119,11 +121,9 @@ def run(args: argparse.Namespace) -> int:
             f"finding any more; remove it from {args.accepted}",
             markup=False,
         )
-    counts = ", ".join(
-        f"{name} {c['passed']} passed/{c['failed']} failed" for name, c in result.summaries.items()
-    )
+    counts = result.counts()
     console.print(
-        f"checkov {result.version}: {counts}; {len(result.accepted)} accepted, "
+        f"checkov {result.version}: {counts}; in all {len(result.accepted)} accepted, "
         f"{len(result.open)} open" + (f" -> {checkov.shown(summary)}" if summary else ""),
         markup=False,
     )

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichBar
 
 from configtrail import catalog
-from configtrail.history import athena, render, scan
+from configtrail.history import athena, compliance, coverage, render, scan
 from configtrail.history.reader import SourceError, open_source
 from configtrail.history.store import ItemStore
 
@@ -80,6 +80,14 @@ def register(subparsers) -> None:
         "--resource-id", action="append", default=[], metavar="ID", help="resource id, repeatable"
     )
     what.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="ACCOUNT_ID",
+        help="account whose deliveries to read (12 digits; an organization archive holds "
+        "many under one prefix), repeatable",
+    )
+    what.add_argument(
         "--region",
         action="append",
         default=[],
@@ -100,10 +108,32 @@ def register(subparsers) -> None:
     what.add_argument(
         "--baseline-days",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="days of deliveries before --since read for each resource's earlier "
-        "state (default 1: one daily snapshot)",
+        help="look for each resource's last state before --since only in the deliveries of "
+        "the N days before it (default: as far back as needed, from the newest snapshot "
+        "before --since; 0: no earlier state)",
+    )
+
+    expected = parser.add_argument_group(
+        "coverage (was recording continuous?)",
+        "The report lists, for every expected account and region, the days of the window with "
+        "a delivery and every gap. Expected pairs come from --expect, else from --estate, else "
+        "they are the pairs seen delivering.",
+    )
+    expected.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="ACCOUNT:REGION",
+        help="an account and region that must deliver every day, repeatable",
+    )
+    expected.add_argument(
+        "--estate",
+        type=Path,
+        metavar="DIR",
+        help="expect the recorded accounts and regions of the estate whose stack files are in "
+        "DIR (e.g. environments)",
     )
 
     output = parser.add_argument_group("output")
@@ -156,6 +186,8 @@ def filters_from(args: argparse.Namespace, now: datetime | None = None) -> scan.
                 f"--type {value!r}: not a resource type AWS Config records (botocore's Config "
                 f"ResourceType list){_did_you_mean(value, recordable)}"
             )
+    for value in args.account:
+        _account("--account", value)
     regions = catalog.config_regions()
     for value in args.region:
         if value not in regions:
@@ -172,17 +204,78 @@ def filters_from(args: argparse.Namespace, now: datetime | None = None) -> scan.
         until = parse_time("--until", args.until) if args.until else None
     if since and until and since >= until:
         raise UsageError(f"--since {args.since} must be before --until {args.until}")
-    if not 0 <= args.baseline_days <= 366:
+    if args.baseline_days is not None and not 0 <= args.baseline_days <= 366:
         raise UsageError(f"--baseline-days {args.baseline_days}: must be between 0 and 366")
     types = None if args.all_types else frozenset(args.type or catalog.ai_systems_types())
     return scan.Filters(
         types=types,
         regions=frozenset(args.region) or None,
         resource_ids=frozenset(args.resource_id) or None,
+        accounts=frozenset(args.account) or None,
         since=since,
         until=until,
         baseline_days=args.baseline_days,
     )
+
+
+def _account(option: str, value: str) -> str:
+    if not (len(value) == 12 and value.isascii() and value.isdigit()):
+        raise UsageError(f"{option} {value!r}: not an AWS account id (12 digits)")
+    return value
+
+
+def expected_recording(args: argparse.Namespace) -> list[tuple[str, str]] | None:
+    """The (account, region) pairs that must deliver every day of the window; None: the pairs
+    seen delivering.
+
+    `--expect ACCOUNT:REGION` first; else `--estate DIR`, the estate's recorded pairs
+    (`configtrail.estate.load(DIR).recorded()`).
+    """
+    regions = catalog.config_regions()
+    pairs = []
+    for value in args.expect:
+        account, _, region = value.partition(":")
+        if not region:
+            raise UsageError(f"--expect {value!r}: use ACCOUNT:REGION, e.g. 333333333333:us-east-1")
+        _account("--expect", account)
+        if region not in regions:
+            raise UsageError(
+                f"--expect {value!r}: {region!r} is not a region where AWS Config is offered"
+                f"{_did_you_mean(region, regions)}"
+            )
+        pairs.append((account, region))
+    if pairs:
+        return pairs
+    if args.estate is None:
+        return None
+    return estate_recording(args.estate)
+
+
+def estate_recording(directory: Path) -> list[tuple[str, str]]:
+    """The recorded (account, region) pairs of the estate whose stack files are in `directory`
+    (`configtrail.estate`, the model every command shares)."""
+    from configtrail import estate
+    from configtrail.settings_error import SettingsError
+
+    if not directory.is_dir():
+        raise UsageError(f"--estate {directory}: no such directory")
+    try:
+        loaded = estate.load(directory)
+    except SettingsError as error:
+        raise UsageError(f"--estate {directory}: {'; '.join(error.problems)}") from None
+    if not loaded.stacks:
+        raise UsageError(f"--estate {directory}: no stack files (Pulumi.<stack>.yaml) in it")
+    return sorted({(account, region) for account, region, _stack in loaded.recorded()})
+
+
+def coverage_window(filters: scan.Filters, seen, now: datetime | None = None):
+    """(first, last) days of the coverage: the window's days; without --since from the first
+    delivery seen, without --until up to today (UTC)."""
+    now = now or datetime.now(UTC)
+    days = [day for _, _, day in seen] or [now.date()]
+    first = filters.since.date() if filters.since is not None else min(days)
+    last = (filters.until - timedelta(microseconds=1)).date() if filters.until else now.date()
+    return first, last
 
 
 def _check_sources(args: argparse.Namespace) -> None:
@@ -256,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check_sources(args)
         filters = filters_from(args)
+        expected = expected_recording(args)
     except UsageError as error:
         err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
         return UNUSABLE
@@ -279,6 +373,13 @@ def run(args: argparse.Namespace) -> int:
             err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
             return UNUSABLE
         generated = datetime.now(UTC)
+        controls = compliance.build(
+            store.timelines(filters.since, filters.until, types=[compliance.COMPLIANCE_TYPE]),
+            lambda keys: {t.key: t for t in store.timelines(None, filters.until, keys=keys)},
+            filters.since,
+        )
+        first, last = coverage_window(filters, summary.deliveries, generated)
+        recording = coverage.coverage(summary.deliveries, first, last, expected)
 
         def write(fmt: str, path: Path | None) -> render.Totals:
             report = render.Report(
@@ -286,6 +387,10 @@ def run(args: argparse.Namespace) -> int:
                 filters=filters,
                 generated=generated,
                 timelines=store.timelines(filters.since, filters.until),
+                coverage=recording,
+                coverage_expected=expected is not None,
+                time_range=store.time_range(filters.since, filters.until),
+                compliance=controls,
             )
             if path:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -297,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
             # One scan, several renderings: the store is read again for each format.
             for fmt, name in OUT_DIR_FILES.items():
                 totals = write(fmt, args.out_dir / name)
-            render.write_summary(summary, filters, totals, args.out_dir / "summary.md")
+            render.write_summary(summary, filters, totals, args.out_dir / "summary.md", recording)
         else:
             totals = write(args.format, args.out)
     skipped = len(summary.skipped_files) + len(summary.skipped_items)

@@ -120,7 +120,9 @@ def plan_run(
         render.render(plan, Console(file=buffer, width=width, highlight=False))
         text = buffer.getvalue()
     s = plan.settings
-    count = sum(r.custom for r in plan.resources)
+    # One vocabulary across plan, policy and summaries: "cloud resources" are what AWS will hold
+    # (custom resources but the provider); the export also holds components, provider and stack.
+    count = sum(r.custom and not r.type.startswith("pulumi:providers:") for r in plan.resources)
     row = (
         f"| {env} | {s.stack_kind} | {s.account_id} | {count} | {', '.join(s.regions) or '-'} "
         f"| {s.recording_profile if s.records else '-'} "
@@ -167,21 +169,21 @@ def run(args: argparse.Namespace) -> int:
     summary = [
         "## Offline plan",
         "",
-        "| stack | kind | account | resources | regions | profile | retention | protected |",
+        "| stack | kind | account | cloud resources | regions | profile | retention | protected |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for env in envs:
         normal, preview = by_key[(env, False)], by_key[(env, True)]
         files = f"{normal.path}, {preview.path}"
         if args.quiet:
-            print(f"plan {env}: {normal.resources} resources -> {files}", flush=True)
+            print(f"plan {env}: {normal.resources} cloud resources -> {files}", flush=True)
         else:
             shown = preview if args.preview else normal
             print(shown.text + f"wrote {files}\n", flush=True)
         summary.append(normal.summary_row)
-    summary_file = args.out / "summary" / "plan.md"
-    summary_file.parent.mkdir(parents=True, exist_ok=True)
-    summary_file.write_text("\n".join(summary) + "\n")
+    from configtrail import files
+
+    files.write_text(args.out / "summary" / "plan.md", "\n".join(summary) + "\n")
     return 0
 
 

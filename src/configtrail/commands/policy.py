@@ -7,12 +7,13 @@
 - `policy-check FILE [--env STACK]`: the pack on a `pulumi stack export` or `pulumi preview
   --json` file, e.g. one exported from a real stack.
 
-`--engine grpc` (default) runs the pack as the Pulumi engine does, a child process spoken to over
-the Analyzer gRPC protocol; `--engine in-process` sends the same requests to the pack's own
-analyzer service in this process — identical verdicts, no per-resource round trip, for large
-stack exports (see README, Policy pack).
+The pack runs as the Pulumi CLI runs it (`python -u -m pulumi.policy`, in its own process, over
+the Analyzer gRPC protocol) — one process for every file of the run. `--dispatch full` sends every
+resource to every policy, exactly the engine's calls; the default `scoped` sends each policy only
+the resource types it declares, with the same verdicts (see README, Policy pack).
 
-Exit codes: 0 no mandatory violation, 1 at least one, 2 unusable input (file, config, settings).
+Exit codes: 0 no mandatory violation, 1 at least one, 2 no verdict (unusable file, config or
+settings; a pack that did not start or failed) — always with a one-line reason.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from configtrail import estate as estate_module
 from configtrail.commands.plan import DEFAULT_OUT, add_env_arguments, selected_envs
+from configtrail.console import console as make_console
 from configtrail.estate import ENVIRONMENTS
 from configtrail.policy import report as render
-from configtrail.policy.analyzer import POLICY_PACK_DIR, PackStartError
+from configtrail.policy.analyzer import POLICY_PACK_DIR, PackFailure, PackStartError
 from configtrail.policy.inputs import PolicyInputError, load
-from configtrail.policy.runner import DEFAULT_ENGINE, ENGINES, evaluate
+from configtrail.policy.packconfig import read_file
+from configtrail.policy.runner import DEFAULT_DISPATCH, DISPATCHES, Job, evaluate_all
 from configtrail.settings import SettingsError
 
 FORMATS = ("text", "json", "markdown")
@@ -53,11 +54,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="policy pack directory (default: policies/)",
     )
     parser.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default=DEFAULT_ENGINE,
-        help="grpc: the pack in its own process, as the Pulumi engine runs it (default); "
-        "in-process: the same requests to the pack's service in this process (large stacks)",
+        "--dispatch",
+        choices=DISPATCHES,
+        default=DEFAULT_DISPATCH,
+        help="scoped: each policy gets only the resource types it declares (default); full: "
+        "every resource to every policy, as the engine sends them (same verdicts, slower)",
     )
     parser.set_defaults(config_dir=None)
 
@@ -104,6 +105,15 @@ def register(subparsers) -> None:
     _common(check)
     check.set_defaults(handler=run_check)
 
+    derive = subparsers.add_parser(
+        "policy-config",
+        help="write the policy config of stacks, derived from their stack files "
+        "(build/<stack>/policy-config.json; pulumi preview/up take it as --policy-pack-config)",
+    )
+    add_env_arguments(derive)
+    derive.add_argument("--out", type=Path, default=DEFAULT_OUT, help="build directory (build/)")
+    derive.set_defaults(handler=run_policy_config)
+
 
 def _config_for(env: str | None, args: argparse.Namespace) -> Path | None:
     """The stack's policy config, derived from the estate (written to build/<stack>/)."""
@@ -123,11 +133,26 @@ def _config_for(env: str | None, args: argparse.Namespace) -> Path | None:
     return stack_config.write(estate[env], estate, args.out)
 
 
+def _stale(files: list[Path], directory: Path) -> bool:
+    """A plan is stale when any stack file changed after it was made (the estate: a member's
+    file changes its archive's plan too)."""
+    sources = list(directory.glob("Pulumi.*.yaml"))
+    newest = max((path.stat().st_mtime for path in sources), default=0.0)
+    return any(path.stat().st_mtime < newest for path in files)
+
+
 def _ensure_plan(env: str, args: argparse.Namespace) -> list[Path]:
+    """The stack's plan files, made first when missing or older than a stack file."""
     files = [args.out / env / "stack.json", args.out / env / "preview.json"]
-    if not all(path.is_file() for path in files):
+    missing = not all(path.is_file() for path in files)
+    if missing or _stale(files, args.environments_dir):
         from configtrail.plan import export, runner
 
+        if not missing:
+            print(
+                f"re-planning {env}: a stack file changed after {files[0]} was made",
+                file=sys.stderr,
+            )
         for preview in (False, True):
             export.write(
                 runner.run(env, preview=preview, directory=args.environments_dir), args.out
@@ -141,7 +166,7 @@ def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render.render_markdown(reports))
     else:
-        console = Console(highlight=False, width=None if Console().is_terminal else 160)
+        console = make_console()
         render.render_text(reports, console, quiet=args.quiet)
     if args.summary:
         args.summary.parent.mkdir(parents=True, exist_ok=True)
@@ -150,7 +175,7 @@ def _emit(reports: list[render.Report], args: argparse.Namespace) -> int:
 
 
 def _guarded(work) -> int:
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True)
     try:
         return work()
     except PolicyInputError as error:
@@ -161,22 +186,23 @@ def _guarded(work) -> int:
     except PackStartError as error:
         err.print(f"Policy pack did not start: {error}", markup=False, soft_wrap=True)
         return 2
+    except PackFailure as error:
+        err.print(f"No verdict: {error}", markup=False, soft_wrap=True)
+        return 2
 
 
 def run_policy(args: argparse.Namespace) -> int:
     envs = selected_envs(args)
 
-    def work() -> int:
-        reports = []
+    def jobs():
         for env in envs:
             config = _config_for(env, args)
+            raw = read_file(config)
             for path in _ensure_plan(env, args):
-                reports.append(
-                    evaluate(
-                        load(path), config, env=env, pack_dir=args.pack_dir, engine=args.engine
-                    )
-                )
-        return _emit(reports, args)
+                yield Job(load(path), raw, str(config), env)
+
+    def work() -> int:
+        return _emit(evaluate_all(jobs(), args.pack_dir, args.dispatch), args)
 
     return _guarded(work)
 
@@ -184,10 +210,22 @@ def run_policy(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     def work() -> int:
         config = args.config or _config_for(args.env, args)
-        deployment = load(args.file)
-        report = evaluate(
-            deployment, config, env=args.env, pack_dir=args.pack_dir, engine=args.engine
-        )
-        return _emit([report], args)
+
+        def jobs():
+            label = str(config) if config else None
+            yield Job(load(args.file), read_file(config), label, args.env)
+
+        return _emit(evaluate_all(jobs(), args.pack_dir, args.dispatch), args)
 
     return _guarded(work)
+
+
+def run_policy_config(args: argparse.Namespace) -> int:
+    """Write each chosen stack's derived policy config; print its path."""
+    from configtrail.policy import stack_config
+
+    envs = selected_envs(args)
+    estate = estate_module.load(args.environments_dir)
+    for env in envs:
+        print(stack_config.write(estate[env], estate, args.out))
+    return 0

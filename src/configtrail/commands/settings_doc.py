@@ -91,15 +91,14 @@ def register(subparsers) -> None:
 def rewrite_between(path: Path, start: str, end: str, body: str) -> None:
     """Replace what lies between the `start` and `end` markers of `path` with `body` (shared by
     every generated README section); SettingsError when the file or a marker is missing."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SettingsError([f"{path}: cannot read: {error.strerror}"]) from None
+    from configtrail import files
+
+    text = files.read_text(path)
     before, found_start, rest = text.partition(start)
     _, found_end, after = rest.partition(end)
     if not (found_start and found_end):
         raise SettingsError([f"{path}: markers {start.strip()} ... {end} not found"])
-    path.write_text(before + start + body + end + after, encoding="utf-8")
+    files.write_text(path, before + start + body + end + after)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from configtrail.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -76,6 +74,18 @@ class Result:
     stale: list[Acceptance] = field(default_factory=list)
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)  # plan file -> types
 
+    def counts(self) -> str:
+        """Per framework, what its checks came to: passed, accepted (a recorded reason) and
+        open (failing the gate). checkov's own "failed" counts the accepted ones too."""
+        parts = []
+        for name, summary in self.summaries.items():
+            accepted = sum(1 for finding, _ in self.accepted if finding.framework == name)
+            still_open = sum(1 for finding in self.open if finding.framework == name)
+            parts.append(
+                f"{name} {summary['passed']} checks passed, {accepted} accepted, {still_open} open"
+            )
+        return "; ".join(parts)
+
     @property
     def ok(self) -> bool:
         return not (self.open or self.stale or self.unmapped)
@@ -91,10 +101,9 @@ def load_accepted(path: Path = ACCEPTED, estate: Estate | None = None) -> list[A
     """
     if not path.exists():
         return []
-    try:
-        raw = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{shown(path)}: not valid YAML: {error}"]) from None
+    from configtrail import files
+
+    raw = files.read_yaml(path) or []
     if not isinstance(raw, list):
         raise SettingsError([f"{shown(path)}: expected a list of {{check, where, reason}} entries"])
     accepted, problems = [], []
@@ -186,10 +195,9 @@ def skipped_checks(path: Path = CONFIG) -> dict[str, str]:
     A skip without a reason of MIN_REASON_WORDS words is a SettingsError."""
     if not path.exists():
         raise SettingsError([f"{shown(path)}: missing (checkov would silently run without it)"])
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise SettingsError([f"{shown(path)}: not valid YAML: {error}"]) from None
+    from configtrail import files
+
+    config = files.read_yaml(path) or {}
     listed = config.get("skip-check") or []
     reasons: dict[str, str] = {}
     for line in path.read_text().splitlines():
@@ -392,10 +400,7 @@ def _sort(
 def summary_markdown(result: Result, skips: dict[str, str]) -> str:
     """The job-summary section (build/summary/checkov.md)."""
     verdict = "passed" if result.ok else "**failed**"
-    counts = ", ".join(
-        f"{name}: {c['passed']} passed, {c['failed']} failed"
-        for name, c in result.summaries.items()
-    )
+    counts = result.counts()
     lines = [
         f"## checkov {result.version}".rstrip(),
         "",

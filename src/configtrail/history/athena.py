@@ -74,52 +74,95 @@ def _timestamp(value: datetime) -> str:
     return _literal(value.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
+def _captured(item: str) -> str:
+    return f"from_iso8601_timestamp({item}.configurationitemcapturetime)"
+
+
 def build_query(
     filters: Filters, database: str, table: str = DEFAULT_TABLE, today: date | None = None
 ) -> str:
     """One SELECT returning the wanted items, reading only the partitions they can be in.
 
-    History partitions from the day `since - baselineDays` (for each resource's last earlier
-    state) to the day after `until` (delivery lag); snapshot partitions only for the baseline
-    days, because inside the window the history files already carry every change.
+    The window's items come from the history partitions of the window's days and the day after
+    (delivery lag): inside the window the history files carry every change. Each resource's last
+    state before the window is its newest item before `since` in any history or snapshot
+    partition (a snapshot repeats states with their original capture times), over all earlier
+    days or, with `baselineDays`, over those days only.
     """
+    _check_names(database, table)
+    item = "ci"
+    common: list[str] = []
+    if filters.accounts is not None:
+        common.append(_in("account", filters.accounts))
+    if filters.regions is not None:
+        common.append(_in("region", filters.regions))
+    if filters.types is not None:
+        common.append(_in(f"{item}.resourcetype", filters.types))
+    if filters.resource_ids is not None:
+        common.append(_in(f"{item}.resourceid", filters.resource_ids))
+    window = ["kind = 'ConfigHistory'"]
+    if filters.since is not None:
+        last = (filters.until.date() if filters.until else (today or date.today())) + timedelta(
+            days=DELIVERY_LAG_DAYS
+        )
+        history_days = _days(filters.since.date(), last)
+        if len(history_days) <= MAX_DAYS_LISTED:
+            window.append(_in("dt", history_days))
+        window.append(f"{_captured(item)} >= from_iso8601_timestamp({_timestamp(filters.since)})")
+    if filters.until is not None:
+        window.append(f"{_captured(item)} < from_iso8601_timestamp({_timestamp(filters.until)})")
+    query = _select(item, database, table, common + window)
+    if filters.since is not None and filters.baseline_days != 0:
+        before = [f"{_captured(item)} < from_iso8601_timestamp({_timestamp(filters.since)})"]
+        if filters.read_from is not None:
+            before.insert(0, _in("dt", _days(filters.read_from.date(), filters.since.date())))
+        ranked = _select(
+            item,
+            database,
+            table,
+            common + before,
+            extra=f"row_number() OVER (PARTITION BY {item}.awsaccountid, region, "
+            f"{item}.resourcetype, {item}.resourceid ORDER BY {_captured(item)} DESC, "
+            f"{item}.configurationstateid DESC) AS newest",
+        )
+        query += (
+            f"\nUNION ALL\nSELECT {', '.join(COLUMNS)} FROM (\n{ranked}\n) AS earlier "
+            "WHERE newest = 1"
+        )
+    return query
+
+
+def _check_names(database: str, table: str) -> None:
     for label, name in (("database", database), ("table", table)):
         if not _NAME.match(name):
             raise AthenaError(
                 f"Athena {label} name {name!r} is not valid: use lowercase letters, digits and _"
             )
-    item = "ci"
-    conditions: list[str] = []
-    read_from = filters.read_from
-    if read_from is not None:
-        last = (filters.until.date() if filters.until else (today or date.today())) + timedelta(
-            days=DELIVERY_LAG_DAYS
-        )
-        history_days = _days(read_from.date(), last)
-        snapshot_days = _days(read_from.date(), filters.since.date())
-        if len(history_days) <= MAX_DAYS_LISTED:
-            conditions.append(
-                f"((kind = 'ConfigHistory' AND {_in('dt', history_days)}) OR "
-                f"(kind = 'ConfigSnapshot' AND {_in('dt', snapshot_days)}))"
-            )
-    else:
-        conditions.append("kind = 'ConfigHistory'")
+
+
+def deliveries_query(
+    filters: Filters, database: str, table: str = DEFAULT_TABLE, today: date | None = None
+) -> str:
+    """The (account, region, day) partitions holding at least one delivered file in the window:
+    what the coverage section needs, from the partition columns alone."""
+    _check_names(database, table)
+    conditions = []
+    if filters.since is not None:
+        last = filters.until.date() if filters.until else (today or date.today())
+        days = _days(filters.since.date(), last)
+        if len(days) <= MAX_DAYS_LISTED:
+            conditions.append(_in("dt", days))
+    if filters.accounts is not None:
+        conditions.append(_in("account", filters.accounts))
     if filters.regions is not None:
         conditions.append(_in("region", filters.regions))
-    if filters.types is not None:
-        conditions.append(_in(f"{item}.resourcetype", filters.types))
-    if filters.resource_ids is not None:
-        conditions.append(_in(f"{item}.resourceid", filters.resource_ids))
-    if read_from is not None:
-        conditions.append(
-            f"from_iso8601_timestamp({item}.configurationitemcapturetime) >= "
-            f"from_iso8601_timestamp({_timestamp(read_from)})"
-        )
-    if filters.until is not None:
-        conditions.append(
-            f"from_iso8601_timestamp({item}.configurationitemcapturetime) < "
-            f"from_iso8601_timestamp({_timestamp(filters.until)})"
-        )
+    return (
+        f'SELECT DISTINCT account, region, dt\nFROM "{database}"."{table}"\nWHERE '
+        + "\n  AND ".join(conditions or ["TRUE"])
+    )
+
+
+def _select(item: str, database: str, table: str, conditions: list[str], extra: str = "") -> str:
     selected = (
         f"{item}.awsaccountid",
         "region",
@@ -137,9 +180,10 @@ def build_query(
         f"{item}.relationships",
         '"$path"',
     )
+    columns = [f"{expr} AS {name}" for expr, name in zip(selected, COLUMNS, strict=True)]
     return (
         "SELECT "
-        + ", ".join(f"{expr} AS {name}" for expr, name in zip(selected, COLUMNS, strict=True))
+        + ", ".join(columns + ([extra] if extra else []))
         + f'\nFROM "{database}"."{table}"\nCROSS JOIN UNNEST(configurationitems) AS t({item})'
         + "\nWHERE "
         + "\n  AND ".join(conditions or ["TRUE"])
@@ -276,6 +320,16 @@ def scan_athena(
             batch = []
     store.add(batch)
     store.commit()
+    for row in runner.run(deliveries_query(filters, runner.database, table)):
+        try:
+            year, month, day = (int(part) for part in (row.get("dt") or "").split("/"))
+            summary.deliveries.add(
+                (row["account"] or "", row["region"] or "", date(year, month, day))
+            )
+        except (KeyError, ValueError):
+            problem = Problem(f"{summary.source} partition {row}", "not an account, region, day")
+            summary.skipped_items.append(problem)
+            progress.warn(problem)
     summary.files_read = 0
     summary.items_kept, summary.duplicates = store.added, store.duplicates
     return summary

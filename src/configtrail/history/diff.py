@@ -13,22 +13,38 @@ diff read like the change a person made rather than like its encoding:
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
+import msgspec
+
 from configtrail.history.model import SECTIONS, Change, Entry, Item, Timeline
 
-_ABSENT = object()
+ABSENT = _ABSENT = object()
+
+
+_JSON_STARTS = frozenset("{[%")
 
 
 def _decoded(value: Any) -> Any:
     """JSON embedded in a string (plain or URL-encoded), decoded; other values unchanged."""
-    if not isinstance(value, str) or len(value) < 2:
+    if type(value) is not str or len(value) < 2 or value[0] not in _JSON_STARTS:
         return value
+    return _decode_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_text(value: str) -> Any:
+    """Cached: a policy document usually repeats from one item to the next, and consecutive
+    diffs read each item twice. The decoded value is shared, so nothing may change it."""
     text = value
-    if text[:3].upper() in ("%7B", "%5B"):
+    if text[0] == "%":
+        if text[:3].upper() not in ("%7B", "%5B"):
+            return value
         text = unquote(text)
     if text[0] in "{[" and text[-1] in "}]":
         try:
@@ -55,9 +71,9 @@ def _relationship_label(relationship: Any) -> str:
     if not isinstance(relationship, dict):
         return json.dumps(relationship, sort_keys=True, default=str)
     target = relationship.get("resourceId") or relationship.get("resourceName") or "?"
-    return (
-        f"{relationship.get('name', 'related to')} {relationship.get('resourceType', '?')} {target}"
-    )
+    # Delivered files say `name`; API exports say `relationshipName`.
+    name = relationship.get("name") or relationship.get("relationshipName") or "related to"
+    return f"{name.strip()} {relationship.get('resourceType', '?')} {target}"
 
 
 def _relationship_changes(before: Any, after: Any) -> list[Change]:
@@ -69,24 +85,125 @@ def _relationship_changes(before: Any, after: Any) -> list[Change]:
 
 
 def diff_sections(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    """Every field of the compared sections that was added, removed or changed."""
+    """Every field of the compared sections that was added, removed or changed.
+
+    The result is the same as comparing the two flattened sections path by path (`flat_changes`),
+    but equal subtrees are recognised in C (`==`, and for containers an exact comparison of
+    their sorted JSON, since `==` takes 1 for True) and never flattened, so the cost follows what
+    changed rather than the size of the configuration.
+    """
     changes: list[Change] = []
     for section in SECTIONS:
+        old, new = before.get(section), after.get(section)
         if section == "relationships":
-            changes.extend(_relationship_changes(before.get(section), after.get(section)))
+            if not _same(old, new):
+                changes.extend(_relationship_changes(old, new))
             continue
-        old = dict(flatten(before.get(section)))
-        new = dict(flatten(after.get(section)))
-        for path in sorted(old.keys() | new.keys()):
-            was, now = old.get(path, _ABSENT), new.get(path, _ABSENT)
-            if was is _ABSENT:
-                if not _filled_in(now, path, old):
-                    changes.append(Change(section, path, "added", None, now))
-            elif now is _ABSENT:
-                if not _filled_in(was, path, new):
-                    changes.append(Change(section, path, "removed", was, None))
-            elif was != now or type(was) is not type(now):
-                changes.append(Change(section, path, "changed", was, now))
+        old, new = _decoded(old), _decoded(new)
+        if _same(old, new):
+            continue
+        if (type(old) is dict and type(new) is dict and old and new) or (
+            type(old) is list and type(new) is list and old and new
+        ):
+            found: list[Change] = []
+            _walk(section, "", old, new, found)
+            found.sort(key=lambda change: change.path)
+            changes.extend(found)
+        else:
+            changes.extend(flat_changes(section, old, new))
+    return changes
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, with the types of every leaf equal too (JSON's 1 and true are different)."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b) or a != b:
+        return False
+    if kind is dict or kind is list:
+        try:
+            return _SORTED.encode(a) == _SORTED.encode(b)
+        except (TypeError, msgspec.EncodeError):  # not JSON data: compare field by field
+            return False
+    return True
+
+
+_CONTAINERS = (dict, list)
+_SORTED = msgspec.json.Encoder(order="sorted")
+
+
+def _walk(section: str, path: str, old: Any, new: Any, out: list[Change]) -> None:
+    old, new = _decoded(old), _decoded(new)
+    if _same(old, new):
+        return
+    if type(old) is dict and type(new) is dict and old and new:
+        keys = old.keys() if old.keys() == new.keys() else old.keys() | new.keys()
+        try:
+            ordered = sorted(keys)
+        except TypeError:
+            ordered = sorted(keys, key=str)
+        for key in ordered:
+            child = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                out.extend(
+                    Change(section, p, "removed", v, None) for p, v in flatten(old[key], child)
+                )
+            elif key not in old:
+                out.extend(
+                    Change(section, p, "added", None, v) for p, v in flatten(new[key], child)
+                )
+            else:
+                _child(section, child, old[key], new[key], out)
+    elif type(old) is list and type(new) is list and old and new:
+        for index in range(max(len(old), len(new))):
+            child = f"{path}[{index}]"
+            if index >= len(new):
+                out.extend(
+                    Change(section, p, "removed", v, None) for p, v in flatten(old[index], child)
+                )
+            elif index >= len(old):
+                out.extend(
+                    Change(section, p, "added", None, v) for p, v in flatten(new[index], child)
+                )
+            else:
+                _child(section, child, old[index], new[index], out)
+    elif type(old) not in _CONTAINERS and type(new) not in _CONTAINERS:
+        out.append(Change(section, path, "changed", old, new))  # two different leaves
+    else:
+        out.extend(flat_changes(section, old, new, path))
+
+
+def _child(section: str, path: str, old: Any, new: Any, out: list[Change]) -> None:
+    """_walk for one child, with the common cases (equal or differing plain leaves) inline."""
+    kind = type(old)
+    if (
+        kind is type(new)
+        and kind is not dict
+        and kind is not list
+        and (kind is not str or (old[:1] not in _JSON_STARTS and new[:1] not in _JSON_STARTS))
+    ):
+        if old != new:
+            out.append(Change(section, path, "changed", old, new))
+        return
+    _walk(section, path, old, new, out)
+
+
+def flat_changes(section: str, before: Any, after: Any, path: str = "") -> list[Change]:
+    """The reference comparison: both values flattened to leaves and compared path by path."""
+    changes: list[Change] = []
+    old = dict(flatten(before, path))
+    new = dict(flatten(after, path))
+    for leaf in sorted(old.keys() | new.keys()):
+        was, now = old.get(leaf, _ABSENT), new.get(leaf, _ABSENT)
+        if was is _ABSENT:
+            if not _filled_in(now, leaf, old):
+                changes.append(Change(section, leaf, "added", None, now))
+        elif now is _ABSENT:
+            if not _filled_in(was, leaf, new):
+                changes.append(Change(section, leaf, "removed", was, None))
+        elif was != now or type(was) is not type(now):
+            changes.append(Change(section, leaf, "changed", was, now))
     return changes
 
 
@@ -106,15 +223,16 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     Each item is compared with the one before it (the first with the baseline, the last state
     before the window, when known). An item of a deleted or no-longer-recorded resource has no
     configuration to compare, so it carries its status and no field changes, and so does the
-    first item after it.
+    first item after it. A first item that is a deletion reads as one ("gone").
     """
     entries: list[Entry] = []
     previous = baseline
     for item in items:
-        if previous is None:
-            changes, note = (), "first-recorded"
-        elif not item.present:
+        if not item.present:
+            # Also when it is the first item seen: a deletion is never a first recording.
             changes, note = (), "gone"
+        elif previous is None:
+            changes, note = (), "first-recorded"
         elif not previous.present:
             changes, note = (), "returned"
         else:
@@ -126,3 +244,39 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     if first is None:
         raise ValueError("a timeline needs at least one item")
     return Timeline(key=first, baseline=baseline, entries=entries)
+
+
+def decode_deep(value: Any) -> Any:
+    """A value with every JSON document embedded as text (plain or URL-encoded) decoded, at any
+    depth: how a person wants to read a configuration item."""
+    value = _decoded(value)
+    if isinstance(value, dict):
+        return {key: decode_deep(element) for key, element in value.items()}
+    if isinstance(value, list):
+        return [decode_deep(element) for element in value]
+    return value
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def lookup(value: Any, path: str) -> Any:
+    """The value at a flattened path (`a.b[0].c`) inside a section, decoding embedded JSON on the
+    way; ABSENT when there is none (or the path cannot be read back, e.g. a key with a dot)."""
+    for key, index in _TOKEN.findall(path):
+        value = _decoded(value)
+        if index:
+            if not isinstance(value, list) or int(index) >= len(value):
+                return ABSENT
+            value = value[int(index)]
+        elif isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return ABSENT
+    return value
+
+
+def ancestors(path: str) -> list[str]:
+    """`a.b[0].c` -> ["a", "a.b", "a.b[0]"]: the containers above a leaf, outermost first."""
+    cuts = [m.start() for m in re.finditer(r"[.\[]", path) if m.start() > 0]
+    return [path[:cut] for cut in cuts]

@@ -6,7 +6,12 @@ where month and day are not zero-padded and `<kind>` is `ConfigHistory` or `Conf
 - history: `<account>_Config_<region>_ConfigHistory_<resource type>_<start>_<end>_<n>.json.gz`,
   one file per resource type and delivery period, holding the items captured in [start, end];
 - snapshot: `<account>_Config_<region>_ConfigSnapshot_<time>_<snapshot id>.json.gz`, the state of
-  every recorded resource at <time>.
+  every recorded resource at <time>;
+- oversized change notification: `OversizedChangeNotification/<resource type>/<resource id>/
+  <account>_Config_<region>_ChangeNotification_<resource type>_<resource id>_<time>_<n>.json.gz`,
+  written when a configuration item change notification is too large for SNS (AWS's "Example
+  Oversized Configuration Item Change Notification" names this key in `s3BucketLocation`). It
+  holds the whole notification, whose `configurationItem` is the item captured at <time>.
 
 (Key shapes from AWS's delivery notifications, e.g. `AWSLogs/123456789012/Config/us-east-2/
 2016/9/27/ConfigHistory/123456789012_Config_us-east-2_ConfigHistory_AWS::CloudTrail::Trail_
@@ -23,13 +28,15 @@ from datetime import UTC, date, datetime
 
 HISTORY = "ConfigHistory"
 SNAPSHOT = "ConfigSnapshot"
+OVERSIZED = "OversizedChangeNotification"
 # Written by AWS Config when a delivery channel is created, to prove it can write; holds no items.
 WRITABILITY_CHECK = "ConfigWritabilityCheckFile"
 
 _DIRECTORY = re.compile(
     r"(?:^|/)AWSLogs/(?P<account>\d{12})/Config/(?P<region>[a-z0-9-]+)/"
-    r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<kind>ConfigHistory|ConfigSnapshot)/"
-    r"(?P<name>[^/]+)$"
+    r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})/"
+    r"(?:(?P<kind>ConfigHistory|ConfigSnapshot)/(?P<name>[^/]+)|"
+    r"OversizedChangeNotification/(?P<notification>.+))$"
 )
 _STAMP = r"\d{8}T\d{6}Z"
 _HISTORY_NAME = re.compile(
@@ -40,6 +47,14 @@ _HISTORY_NAME = re.compile(
 _SNAPSHOT_NAME = re.compile(
     rf"^(?P<account>\d{{12}})_Config_(?P<region>[a-z0-9-]+)_ConfigSnapshot_(?P<time>{_STAMP})_"
     rf"(?P<id>[A-Za-z0-9-]+)\.json(?P<gz>\.gz)?$"
+)
+
+
+# <type>/<resource id>/<name>; a resource id may contain "/" (AWS::Config::ResourceCompliance).
+_OVERSIZED_NAME = re.compile(
+    rf"^(?P<type>[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+)/.+/"
+    rf"(?P<account>\d{{12}})_Config_(?P<region>[a-z0-9-]+)_ChangeNotification_"
+    rf"(?P=type)_.+_(?P<time>{_STAMP})_(?P<seq>\d+)\.json(?P<gz>\.gz)?$"
 )
 
 
@@ -55,10 +70,11 @@ class DeliveredFile:
     account: str
     region: str
     day: date
-    kind: str  # HISTORY or SNAPSHOT
+    kind: str  # HISTORY, SNAPSHOT or OVERSIZED
     gzipped: bool
-    resource_type: str | None  # history files hold one type; snapshots hold all
-    start: datetime  # history: first capture time covered; snapshot: the snapshot time
+    resource_type: str | None  # history and oversized files hold one type; snapshots hold all
+    start: datetime  # history: first capture time covered; snapshot: the snapshot time;
+    # oversized notification: the capture time of its item
     end: datetime
 
     def may_hold(self, since: datetime | None, until: datetime | None) -> bool:
@@ -88,7 +104,7 @@ def parse_key(key: str) -> DeliveredFile:
     if where is None:
         raise LayoutError(
             "not under <prefix>/AWSLogs/<account>/Config/<region>/<yyyy>/<m>/<d>/"
-            "ConfigHistory|ConfigSnapshot/"
+            "ConfigHistory|ConfigSnapshot|OversizedChangeNotification/"
         )
     try:
         day = date(int(where["year"]), int(where["month"]), int(where["day"]))
@@ -97,7 +113,18 @@ def parse_key(key: str) -> DeliveredFile:
             f"{where['year']}/{where['month']}/{where['day']} is not a calendar date"
         ) from None
     name = where["name"]
-    if where["kind"] == HISTORY:
+    kind = where["kind"] or OVERSIZED
+    if kind == OVERSIZED:
+        found = _OVERSIZED_NAME.match(where["notification"])
+        if found is None:
+            raise LayoutError(
+                "an OversizedChangeNotification file must be named <resource type>/<resource id>/"
+                "<account>_Config_<region>_ChangeNotification_<resource type>_<resource id>_"
+                "<time>_<n>.json[.gz]"
+            )
+        resource_type = found["type"]
+        start = end = _stamp(found["time"])
+    elif kind == HISTORY:
         found = _HISTORY_NAME.match(name)
         if found is None:
             raise LayoutError(
@@ -125,7 +152,7 @@ def parse_key(key: str) -> DeliveredFile:
         account=where["account"],
         region=where["region"],
         day=day,
-        kind=where["kind"],
+        kind=kind,
         gzipped=found["gz"] is not None,
         resource_type=resource_type,
         start=start,
@@ -164,6 +191,23 @@ def snapshot_key(
         ".gz" if gzipped else ""
     )
     return _join(prefix, account, region, time, SNAPSHOT, name)
+
+
+def oversized_key(
+    prefix: str,
+    account: str,
+    region: str,
+    resource_type: str,
+    resource_id: str,
+    time: datetime,
+    sequence: int = 0,
+) -> str:
+    """The key AWS Config gives an oversized change notification."""
+    name = (
+        f"{resource_type}/{resource_id}/{account}_Config_{region}_ChangeNotification_"
+        f"{resource_type}_{resource_id}_{time:%Y%m%dT%H%M%SZ}_{sequence}.json.gz"
+    )
+    return _join(prefix, account, region, time, OVERSIZED, name)
 
 
 def _join(prefix: str, account: str, region: str, when: datetime, kind: str, name: str) -> str:

@@ -6,35 +6,35 @@ A delivered file is `{"fileVersion": "1.0", "configurationItems": [...]}` (snaps
 `resourceName`, `ARN`, `awsRegion`, `availabilityZone`, `resourceCreationTime`, `tags`,
 `relatedEvents`, `relationships`, `configuration` and `supplementaryConfiguration`. AWS's older
 documentation examples spell three of these `arn`, `accountId` and `configurationStateID`; both
-spellings are read.
+spellings are read. Items exported through the API (`get-resource-config-history`,
+`batch-get-resource-config`) carry the capture time as epoch seconds (`1539799966.921`) and
+`configuration` as JSON text; both are accepted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 # File versions this reader understands; anything else is skipped, never guessed at.
 KNOWN_FILE_VERSIONS = frozenset({"1.0"})
 # The parts of an item that describe the resource, compared between consecutive items.
 SECTIONS = ("configuration", "supplementaryConfiguration", "tags", "relationships")
 # Statuses after which the resource has no configuration to compare.
+_SECTION_NAMES = frozenset(SECTIONS)
 GONE = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
-_ALIASES = {
-    "ARN": "arn",
-    "awsAccountId": "accountId",
-    "configurationStateId": "configurationStateID",
-}
 
 
 class ItemError(ValueError):
     """An item that lacks what a timeline needs (names the missing field)."""
 
 
-@dataclass(frozen=True, order=True)
-class ResourceKey:
-    """One resource: the same id may exist in several accounts and regions."""
+class ResourceKey(NamedTuple):
+    """One resource: the same id may exist in several accounts and regions (a tuple, so it
+    sorts by account, region, type and id)."""
 
     account: str
     region: str
@@ -45,9 +45,14 @@ class ResourceKey:
         return f"{self.resource_type} {self.resource_id} ({self.account}, {self.region})"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
-    """The parts of one configuration item that timelines and reports use."""
+    """The parts of one configuration item that timelines and reports use.
+
+    Read from a delivered file, an item keeps the JSON AWS Config wrote (`document_json`) and
+    decodes it only when its sections or its other fields are first asked for: ordering and
+    de-duplicating need the key, the time and the state id alone.
+    """
 
     key: ResourceKey
     capture_time: datetime
@@ -56,22 +61,61 @@ class Item:
     arn: str | None
     name: str | None
     source: str  # the delivered file it came from, for provenance
-    sections: dict[str, Any]
+    # configuration, supplementaryConfiguration, tags, relationships (None until decoded)
+    parts: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # every other field as delivered (version, ARN, times, availability zone, ...)
+    raw_metadata: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    document_json: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def present(self) -> bool:
         return self.status not in GONE
 
+    @property
+    def sections(self) -> dict[str, Any]:
+        if self.parts is None:
+            self._decode()
+        return self.parts
 
-def _get(raw: dict, name: str) -> Any:
-    value = raw.get(name)
-    if value is None and name in _ALIASES:
-        value = raw.get(_ALIASES[name])
-    return value
+    @property
+    def metadata(self) -> dict[str, Any]:
+        if self.raw_metadata is None:
+            if self.document_json is None:
+                return {}
+            self._decode()
+        return self.raw_metadata
+
+    def _decode(self) -> None:
+        document = msgspec.json.decode(self.document_json) if self.document_json else {}
+        self.parts, self.raw_metadata = split(document)
+
+    def document(self) -> dict[str, Any]:
+        """The whole configuration item, as delivered."""
+        return {**self.metadata, **self.sections}
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time as AWS writes it (`2024-03-07T23:47:08.918Z`), in UTC."""
+def split(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the compared sections, every other field) of an item."""
+    metadata = {k: v for k, v in document.items() if k not in _SECTION_NAMES}
+    return {name: document.get(name) for name in SECTIONS}, metadata
+
+
+# Epoch values above this are milliseconds (the Java SDK's exports), below it seconds (the CLI's):
+# 10^11 seconds is the year 5138, 10^11 milliseconds March 1973.
+_EPOCH_MILLISECONDS = 10**11
+
+
+def parse_time(text: str | int | float) -> datetime:
+    """An ISO 8601 time as AWS writes it (`2024-03-07T23:47:08.918Z`), or epoch seconds (or
+    milliseconds) as API exports write it, in UTC."""
+    if isinstance(text, bool):
+        raise ValueError("a boolean is not a time")
+    if isinstance(text, int | float):
+        seconds = text / 1000 if abs(text) >= _EPOCH_MILLISECONDS else text
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{text!r} is out of range") from None
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -88,44 +132,91 @@ def item_from_delivery(
     """
     if not isinstance(raw, dict):
         raise ItemError(f"is a {type(raw).__name__}, not an object")
+    item = _place(raw.get, delivery_account, delivery_region, source)
+    item.parts, item.raw_metadata = split(raw)
+    return item
+
+
+class _Header(msgspec.Struct):
+    """The fields of an item that place it on a timeline (both spellings where AWS has two);
+    msgspec skips the rest of the item without building it."""
+
+    resourceType: Any = None
+    resourceId: Any = None
+    configurationItemCaptureTime: Any = None
+    configurationItemStatus: Any = None
+    awsRegion: Any = None
+    awsAccountId: Any = None
+    accountId: Any = None
+    configurationStateId: Any = None
+    configurationStateID: Any = None
+    ARN: Any = None
+    arn: Any = None
+    resourceName: Any = None
+
+
+HEADER = msgspec.json.Decoder(_Header)
+
+
+def item_from_json(
+    document: bytes, *, delivery_account: str, delivery_region: str, source: str
+) -> Item:
+    """Like item_from_delivery, from the item's JSON: only the header is decoded now."""
+    try:
+        header = HEADER.decode(document)
+    except msgspec.ValidationError:
+        kind = type(msgspec.json.decode(document)).__name__
+        raise ItemError(f"is a {kind}, not an object") from None
+    item = _place(lambda name: getattr(header, name), delivery_account, delivery_region, source)
+    item.document_json = bytes(document)
+    return item
+
+
+def _place(get, delivery_account: str, delivery_region: str, source: str) -> Item:
+    resource_type = get("resourceType")
+    resource_id = get("resourceId")
+    captured_text = get("configurationItemCaptureTime")
     missing = [
         name
-        for name in ("resourceType", "resourceId", "configurationItemCaptureTime")
-        if not isinstance(_get(raw, name), str) or not _get(raw, name)
+        for name, value in (("resourceType", resource_type), ("resourceId", resource_id))
+        if not isinstance(value, str) or not value
     ]
+    if (
+        not isinstance(captured_text, str | int | float)
+        or isinstance(captured_text, bool)
+        or captured_text == ""
+    ):
+        missing.append("configurationItemCaptureTime")
     if missing:
         raise ItemError(f"has no {', '.join(missing)}")
     try:
-        captured = parse_time(_get(raw, "configurationItemCaptureTime"))
+        captured = parse_time(captured_text)
     except ValueError:
         raise ItemError(
-            f"configurationItemCaptureTime {_get(raw, 'configurationItemCaptureTime')!r} "
-            "is not an ISO 8601 time"
+            f"configurationItemCaptureTime {captured_text!r} "
+            "is not an ISO 8601 time or epoch seconds"
         ) from None
-    region = _get(raw, "awsRegion")
+    region = get("awsRegion")
     if not isinstance(region, str) or not region or region == "global":
         region = delivery_region
-    state = _get(raw, "configurationStateId")
+    state = get("configurationStateId")
+    if state is None:
+        state = get("configurationStateID")
+    account = get("awsAccountId") or get("accountId") or delivery_account
+    arn = get("ARN")
     return Item(
-        key=ResourceKey(
-            account=str(_get(raw, "awsAccountId") or delivery_account),
-            region=region,
-            resource_type=_get(raw, "resourceType"),
-            resource_id=_get(raw, "resourceId"),
-        ),
+        key=ResourceKey(str(account), region, resource_type, resource_id),
         capture_time=captured,
-        status=str(_get(raw, "configurationItemStatus") or "OK"),
+        status=str(get("configurationItemStatus") or "OK"),
         state_id="" if state is None else str(state),
-        arn=_get(raw, "ARN"),
-        name=_get(raw, "resourceName"),
+        arn=arn if arn is not None else get("arn"),
+        name=get("resourceName"),
         source=source,
-        sections={name: raw.get(name) for name in SECTIONS},
     )
 
 
-@dataclass(frozen=True)
-class Change:
-    """One field that differs between consecutive items."""
+class Change(NamedTuple):
+    """One field that differs between consecutive items (a tuple: millions are made)."""
 
     section: str  # one of SECTIONS
     path: str  # dotted path inside the section, `[n]` for list positions

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+import msgspec
+
 from configtrail.history.model import KNOWN_FILE_VERSIONS
 
 
@@ -138,19 +140,26 @@ def open_source(
     return LocalSource(Path(location))
 
 
-def decode(data: bytes, gzipped: bool) -> list[Any]:
-    """The `configurationItems` of one delivered file; FileProblem says what is wrong."""
-    if gzipped:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as error:
-            raise FileProblem(f"corrupt gzip ({error})") from None
+def _inflate(data: bytes, gzipped: bool) -> bytes:
+    if not gzipped:
+        return data
     try:
-        document = json.loads(data)
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as error:
+        raise FileProblem(f"corrupt gzip ({error})") from None
+
+
+def _document(data: bytes) -> Any:
+    """The standard library's reading, for its exact error messages."""
+    try:
+        return json.loads(data)
     except UnicodeDecodeError:
         raise FileProblem("not UTF-8 text") from None
     except ValueError as error:
         raise FileProblem(f"truncated or invalid JSON ({error})") from None
+
+
+def _items(document: Any) -> list[Any]:
     if not isinstance(document, dict):
         raise FileProblem("not a JSON object with fileVersion and configurationItems")
     version = document.get("fileVersion")
@@ -163,3 +172,63 @@ def decode(data: bytes, gzipped: bool) -> list[Any]:
     if not isinstance(items, list):
         raise FileProblem("configurationItems is missing or not a list")
     return items
+
+
+def decode(data: bytes, gzipped: bool) -> list[Any]:
+    """The `configurationItems` of one delivered file; FileProblem says what is wrong."""
+    return _items(_document(_inflate(data, gzipped)))
+
+
+class _Delivery(msgspec.Struct):
+    fileVersion: Any = None
+    configurationItems: list[msgspec.Raw] | None = None
+
+
+_NULL = msgspec.Raw(b"null")
+
+
+class _Notification(msgspec.Struct):
+    configurationItem: msgspec.Raw = _NULL
+
+
+_DELIVERY = msgspec.json.Decoder(_Delivery)
+_NOTIFICATION = msgspec.json.Decoder(_Notification)
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def decode_json(data: bytes, gzipped: bool) -> list[bytes]:
+    """Like decode, but each item as the JSON text AWS Config wrote: msgspec checks the whole
+    document and cuts it into items without building them. Anything unusual is read again by
+    the standard library, so the problems and their messages are the same as decode's."""
+    text = _inflate(data, gzipped)
+    try:
+        document = _DELIVERY.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        document = None
+    if (
+        document is None
+        or document.fileVersion not in KNOWN_FILE_VERSIONS
+        or document.configurationItems is None
+    ):
+        return [msgspec.json.encode(item) for item in _items(_document(text))]
+    return [bytes(item) for item in document.configurationItems]
+
+
+def decode_notification(data: bytes, gzipped: bool) -> list[bytes]:
+    """The item of an oversized configuration item change notification, as JSON.
+
+    The object is the notification SNS could not carry: `{"configurationItemDiff": ...,
+    "configurationItem": {...}, "messageType": "ConfigurationItemChangeNotification", ...}`
+    (AWS's oldest examples carry `configurationItem` as a list of one).
+    """
+    text = _inflate(data, gzipped)
+    try:
+        raw = bytes(_NOTIFICATION.decode(text).configurationItem)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        _document(text)  # the standard library's message for what is wrong
+        raw = b"null"
+    if raw == b"null":
+        raise FileProblem("not a configuration item change notification (no configurationItem)")
+    if raw.lstrip()[:1] == b"[":
+        return [bytes(element) for element in _RAW_LIST.decode(raw)]
+    return [raw]

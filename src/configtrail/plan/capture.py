@@ -41,6 +41,7 @@ class CapturedResource:
     protect: bool
     retain_on_delete: bool
     import_id: str
+    delete_before_replace: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -87,6 +88,7 @@ class CapturingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 import_id=request.importId,
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
         return response

@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from configtrail import tfplan
+from configtrail import files, tfplan
 from configtrail.plan.capture import CapturedResource
 from configtrail.plan.runner import PROJECT, Plan
 
@@ -142,9 +142,8 @@ def output_path(out_dir: Path, env: str, preview: bool) -> Path:
 def write(plan: Plan, out_dir: Path) -> Path:
     """Write a normal run as a stack export, a preview-style run as preview JSON."""
     path = output_path(out_dir, plan.env, plan.preview)
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = preview_json(plan) if plan.preview else stack_export(plan)
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    files.write_text(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
     if not plan.preview:
         # The same deployment as a Terraform plan beside it, for checkov (`configtrail checkov`).
         tfplan.write(document, path.parent / "tfplan.json")

@@ -1,8 +1,19 @@
-"""Run the real policy pack the way the Pulumi engine does: start `policies/__main__.py` as a child
-process, read the port it prints, and talk to it over the Analyzer gRPC protocol.
+"""Run a policy pack the way the Pulumi CLI runs a Python pack, and talk to it over the Analyzer
+gRPC protocol.
 
-The pack is started with `python -u` because the SDK writes its port to stdout without flushing;
-through a pipe the line would otherwise never arrive.
+The CLI's Python language host starts a pack as `python -u -m pulumi.policy <engine address>
+<pack directory>` with the pack directory as working directory, using the interpreter of the
+virtual environment that `runtime.options.virtualenv` in PulumiPolicy.yaml names (relative to the
+pack directory). `pulumi.policy` runs the pack's `__main__.py`, whose `PolicyPack(...)` prints the
+port it serves on. `-u` matters: the SDK writes the port without flushing, so through a pipe the
+line would otherwise never arrive.
+
+Offline there is no engine: the address is a placeholder the pack never dials (a Python pack
+only logs to it, and logs to stderr without one). One process serves every file of a run:
+`ConfigureStack` tells it each stack, `Configure` replaces its whole policy config. For that reason
+the process environment carries no single stack's PULUMI_PROJECT / PULUMI_STACK / PULUMI_DRY_RUN
+(the language host sets them for a pack that serves one stack); a pack that needs them per stack
+reads `ConfigureStack`, as the SDK does for stack tags.
 """
 
 from __future__ import annotations
@@ -16,12 +27,14 @@ import time
 from pathlib import Path
 
 import grpc
+import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 POLICY_PACK_DIR = REPO_ROOT / "policies"
 START_TIMEOUT_SECONDS = 60
+NO_ENGINE = "127.0.0.1:0"  # the engine address argument; nothing serves it offline
 _MAX_MESSAGE = 400 * 1024 * 1024  # as the SDK's server and the engine allow
 
 
@@ -29,46 +42,84 @@ class PackStartError(Exception):
     """The pack process did not start or did not print its port."""
 
 
+class PackFailure(Exception):
+    """The running pack answered a call with an error (a policy raised, or the process died)."""
+
+
+def pack_project(pack_dir: Path) -> dict:
+    """PulumiPolicy.yaml of the pack (PackStartError when it is missing or not YAML)."""
+    path = pack_dir / "PulumiPolicy.yaml"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackStartError(
+            f"{path}: no PulumiPolicy.yaml, so {pack_dir} is no policy pack"
+        ) from None
+    except (OSError, yaml.YAMLError) as error:
+        raise PackStartError(f"{path}: cannot be read: {error}") from None
+    if not isinstance(document, dict):
+        raise PackStartError(f"{path}: must be a mapping")
+    return document
+
+
+def pack_python(pack_dir: Path, project: dict) -> str:
+    """The interpreter the CLI would run the pack with: `runtime.options.virtualenv`'s, if set
+    and present, else this one."""
+    runtime = project.get("runtime")
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
+    if virtualenv:
+        candidate = (pack_dir / str(virtualenv)).resolve() / "bin" / "python"
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
+
+
 class PackProcess:
     """A running policy pack; use as a context manager. `stub` is its Analyzer client."""
 
-    def __init__(
-        self,
-        pack_dir: Path = POLICY_PACK_DIR,
-        *,
-        project: str = "configtrail",
-        stack: str = "offline",
-        dry_run: bool = True,
-        python: str = sys.executable,
-    ):
-        self.pack_dir = pack_dir
-        self.python = python
+    def __init__(self, pack_dir: Path = POLICY_PACK_DIR, *, python: str | None = None):
+        self.pack_dir = Path(pack_dir).resolve()
+        self.project = pack_project(self.pack_dir)
+        self.python = python or pack_python(self.pack_dir, self.project)
         self.env = {
-            **os.environ,
-            "PYTHONUNBUFFERED": "1",
-            # What the engine sets for an analyzer plugin it launches.
-            "PULUMI_PROJECT": project,
-            "PULUMI_STACK": stack,
-            "PULUMI_DRY_RUN": "true" if dry_run else "false",
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_CONFIG")
         }
+        self.env["PYTHONUNBUFFERED"] = "1"
         self.process: subprocess.Popen | None = None
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._stderr = None
+        self._info: analyzer_pb2.AnalyzerInfo | None = None
+
+    @property
+    def version(self) -> str:
+        """The version in PulumiPolicy.yaml, which the engine reports instead of the SDK's own."""
+        return str(self.project.get("version") or "")
 
     def __enter__(self) -> PackProcess:
-        self._stderr = tempfile.TemporaryFile()
-        entry = self.pack_dir / "__main__.py"
-        if not entry.is_file():
-            raise PackStartError(f"{entry}: no policy pack entry point")
+        self.start()
+        return self.connect()
+
+    def start(self) -> PackProcess:
+        """Start the process (it imports the pack while the caller does other work)."""
+        if not (self.pack_dir / "__main__.py").is_file():
+            raise PackStartError(f"{self.pack_dir}: no __main__.py (the pack's entry point)")
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.process = subprocess.Popen(
-            [self.python, "-u", str(entry)],
+            [self.python, "-u", "-m", "pulumi.policy", NO_ENGINE, str(self.pack_dir)],
             cwd=self.pack_dir,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
+        return self
+
+    def connect(self) -> PackProcess:
+        """Wait for the port the pack prints and connect to it."""
         try:
             port = self._read_port()
             self.channel = grpc.insecure_channel(
@@ -80,6 +131,12 @@ class PackProcess:
             )
             grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT_SECONDS)
             self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+            # AnalyzeStack with a request the runner has serialized already (wire.py).
+            self._analyze_stack_encoded = self.channel.unary_unary(
+                "/pulumirpc.Analyzer/AnalyzeStack",
+                request_serializer=None,
+                response_deserializer=analyzer_pb2.AnalyzeResponse.FromString,
+            )
         except BaseException:
             self.close()
             raise
@@ -101,7 +158,7 @@ class PackProcess:
             chunk = os.read(self.process.stdout.fileno(), 64)
             if not chunk:
                 raise PackStartError(
-                    f"policy pack exited with code {self.process.wait()} before "
+                    f"policy pack {self.pack_dir} exited with code {self.process.wait()} before "
                     f"serving{self._stderr_tail()}"
                 )
             line += chunk
@@ -139,7 +196,17 @@ class PackProcess:
     # --- the protocol, as the engine calls it ---------------------------------------------------
 
     def info(self) -> analyzer_pb2.AnalyzerInfo:
-        return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        """GetAnalyzerInfo (asked once per process: it does not change)."""
+        if self._info is None:
+            self._info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        return self._info
+
+    def configure_stack(self, *, stack: str, project: str, dry_run: bool) -> None:
+        self.stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=stack, project=project, organization="organization", dry_run=dry_run
+            )
+        )
 
     def configure(self, policy_config: dict[str, analyzer_pb2.PolicyConfig]) -> None:
         self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
@@ -159,7 +226,8 @@ class PackProcess:
         responses.extend(future.result() for future in pending)
         return responses
 
-    def analyze_stack(
-        self, request: analyzer_pb2.AnalyzeStackRequest
-    ) -> analyzer_pb2.AnalyzeResponse:
-        return self.stub.AnalyzeStack(request)
+    def analyze_stack(self, request) -> analyzer_pb2.AnalyzeResponse:
+        """AnalyzeStack with an AnalyzeStackRequest, or with wire.EncodedStackRequest bytes."""
+        if isinstance(request, analyzer_pb2.AnalyzeStackRequest):
+            return self.stub.AnalyzeStack(request)
+        return self._analyze_stack_encoded(request.data)

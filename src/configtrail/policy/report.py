@@ -45,7 +45,6 @@ class Report:
     resources: int
     levels: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
-    engine: str = "grpc"  # how the pack was driven: grpc (its own process) or in-process
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -91,8 +90,7 @@ def render_text(reports: list[Report], console: Console, quiet: bool = False) ->
             + " "
             + escape(
                 f"{_title(report)}: {len(report.mandatory)} mandatory, "
-                f"{len(report.advisory)} advisory — {report.pack}@{report.version} "
-                f"({report.engine}), "
+                f"{len(report.advisory)} advisory — {report.pack}@{report.version}, "
                 + (f"config {shown_path(report.config)}" if report.config else "default config")
             ),
             highlight=False,

@@ -34,6 +34,7 @@ _FREQUENCY_HOURS = {
 }
 # Policies about recording (recorders, channels, retention) and about history buckets.
 RECORDING_POLICIES = (
+    "aws-cfg-stack-is-configtrail",
     "aws-cfg-recorder-recording-scope",
     "aws-cfg-recorder-global-types-once",
     "aws-cfg-recorder-delivery-channel",
@@ -117,7 +118,7 @@ def path_for(build: Path, name: str) -> Path:
 
 def write(stack: Stack, estate: Estate, build: Path) -> Path:
     """Write the stack's policy config under `build/<stack>/`; return its path."""
-    path = path_for(build, stack.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(policy_config(stack, estate), indent=2, sort_keys=True) + "\n")
-    return path
+    from configtrail import files
+
+    document = json.dumps(policy_config(stack, estate), indent=2, sort_keys=True) + "\n"
+    return files.write_text(path_for(build, stack.name), document)

@@ -36,6 +36,7 @@ def child(
     depends_on: list[pulumi.Resource] | None = None,
     protect: bool = False,
     import_id: str | None = None,
+    delete_before_replace: bool = False,
 ) -> pulumi.ResourceOptions:
     """Options for a component's child. `protect` also sets `retain_on_delete`: a protected
     history resource must survive both `pulumi destroy` and a merge that drops it from code."""
@@ -45,6 +46,7 @@ def child(
         protect=protect,
         retain_on_delete=protect or None,
         import_=import_id,
+        delete_before_replace=delete_before_replace or None,
     )
 
 

@@ -1,6 +1,11 @@
 """One region's recording: recorder, delivery channel, the started recorder and Config's own
 retention.
 
+Recorder and channel are singletons per account and region, and their names cannot be changed in
+place: a new name replaces them, and Pulumi's default (create the new one, then delete the old)
+would fail with MaxNumberOfConfigurationRecordersExceededException. They are replaced
+delete-first instead (recorded history stays: deleting a recorder keeps what it recorded).
+
 Order matters and is explicit: the channel waits for the recorder and for the archive's bucket
 policy (else the first delivery fails with InsufficientDeliveryPolicyException); the recorder is
 started only once the channel exists; a recorder that is never started records nothing.
@@ -62,7 +67,11 @@ class RegionalRecorder(pulumi.ComponentResource):
             recording_group=args.recording_group,
             recording_mode=args.recording_mode,
             region=args.region,
-            opts=child(self, import_id=args.recorder_name if adopt else None),
+            opts=child(
+                self,
+                import_id=args.recorder_name if adopt else None,
+                delete_before_replace=True,
+            ),
         )
         channel = aws.cfg.DeliveryChannel(
             f"{name}-channel",
@@ -77,6 +86,7 @@ class RegionalRecorder(pulumi.ComponentResource):
                 self,
                 depends_on=[recorder, *args.delivery_ready],
                 import_id=args.channel_name if adopt else None,
+                delete_before_replace=True,
             ),
         )
         self.status = aws.cfg.RecorderStatus(

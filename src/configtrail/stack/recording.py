@@ -18,6 +18,7 @@ from configtrail.settings import Settings
 from configtrail.stack import names, scope
 from configtrail.stack.archive import ConfigKey
 from configtrail.stack.base import Account
+from configtrail.stack.guard_rules import GuardRules, GuardRulesArgs, guard_controls
 from configtrail.stack.notifications import NotificationTopic, NotificationTopicArgs
 from configtrail.stack.recorder import RegionalRecorder, RegionalRecorderArgs
 from configtrail.stack.role import RecorderRole, RecorderRoleArgs
@@ -89,6 +90,7 @@ def build_recording(args: RecordingArgs, opts: pulumi.ResourceOptions) -> dict[s
     recorders: dict[str, RegionalRecorder] = {}
     rule_names: dict[str, list[str]] = {}
     selected_rules = settings.selected_rules()
+    guarded = guard_controls(settings.selected_ai_controls())
     for region in settings.regions:
         is_home = region == home
         recorder = RegionalRecorder(
@@ -132,6 +134,20 @@ def build_recording(args: RecordingArgs, opts: pulumi.ResourceOptions) -> dict[s
                 opts,
             )
             rule_names[region] = rules.names
+        if guarded:
+            guard = GuardRules(
+                f"guard-rules-{region}",
+                GuardRulesArgs(
+                    stack=stack,
+                    region=region,
+                    controls=guarded,
+                    parameters=settings.ai_control_parameters,
+                    debug_logs=settings.guard_debug_logs,
+                    after=[recorder.status] if recorder.status is not None else [],
+                ),
+                opts,
+            )
+            rule_names[region] = rule_names.get(region, []) + guard.names
 
     outputs: dict[str, Any] = {
         "deliveryBucket": destination.bucket_name,

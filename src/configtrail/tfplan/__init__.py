@@ -23,6 +23,8 @@ def from_stack_export(export: dict[str, Any]) -> dict[str, Any]:
 
 def write(export: dict[str, Any], path: Path) -> Path:
     """Write the Terraform plan JSON of `export` to `path` and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(from_stack_export(export), indent=2, sort_keys=True) + "\n")
-    return path
+    from configtrail import files
+
+    return files.write_text(
+        path, json.dumps(from_stack_export(export), indent=2, sort_keys=True) + "\n"
+    )

@@ -15,6 +15,7 @@ def _item(item: Item) -> dict[str, Any]:
         "status": item.status,
         "configurationStateId": item.state_id,
         "source": item.source,
+        "configurationItem": item.document(),
     }
 
 
@@ -59,10 +60,25 @@ def write(report: Report, out: TextIO) -> None:
         out.write(("," if index else "") + "\n    ")
         out.write(json.dumps(timeline_dict(timeline), default=str, sort_keys=False))
     totals = report.totals
+    accounts = [
+        {"account": account, "resources": r, "items": i, "changes": c}
+        for account, (r, i, c) in sorted(totals.by_account.items())
+    ]
     out.write(
         '\n  ],\n  "totals": '
         + json.dumps(
             {"resources": totals.resources, "items": totals.items, "changes": totals.changes}
+        )
+        + ',\n  "accounts": '
+        + json.dumps(accounts)
+        + ',\n  "compliance": '
+        + json.dumps(report.compliance.as_dict())
+        + ',\n  "coverage": '
+        + json.dumps(
+            {
+                "expectedGiven": report.coverage_expected,
+                "pairs": [row.as_dict() for row in report.coverage],
+            }
         )
         + "\n}\n"
     )

@@ -8,7 +8,17 @@ from rich.console import Console
 from rich.table import Table
 
 from configtrail.history.model import Timeline
-from configtrail.history.render import Report, filters_text, time_text, value_text
+from configtrail.history.render import (
+    CONTROL_COLUMNS,
+    Report,
+    control_cells,
+    coverage_cells,
+    coverage_note,
+    filters_text,
+    time_text,
+    transition_text,
+    value_text,
+)
 
 STYLES = {"changed": "cyan", "first-recorded": "green", "gone": "red", "returned": "yellow"}
 
@@ -49,7 +59,11 @@ def _table(timeline: Timeline) -> Table:
 
 def write(report: Report, out: TextIO) -> None:
     console = Console(file=out, highlight=False, width=None if out.isatty() else 160)
+    account = None
     for timeline in report.each():
+        if timeline.key.account != account:
+            account = timeline.key.account
+            console.rule(f"account {account}", style="bold")
         console.print(_table(timeline))
         console.print()
     totals, summary = report.totals, report.summary
@@ -61,6 +75,33 @@ def write(report: Report, out: TextIO) -> None:
         f"{summary.files_read} files read, {summary.files_not_needed} not needed, "
         f"{summary.duplicates} duplicate items dropped"
     )
+    for name, (resources, items, changes) in sorted(totals.by_account.items()):
+        console.print(
+            f"  account {name}: {resources} resources, {items} items, {changes} field changes",
+            markup=False,
+        )
+    if report.compliance.controls:
+        controls = Table(title="Compliance", title_justify="left")
+        for column in CONTROL_COLUMNS:
+            controls.add_column(column, overflow="fold")
+        for control in report.compliance.controls:
+            controls.add_row(*control_cells(control))
+        console.print(controls)
+        for resource in report.compliance.resources:
+            for transition in resource.transitions:
+                console.print(
+                    f"  {resource.target.resource_type} {resource.target.resource_id}: "
+                    f"{transition_text(transition)}",
+                    markup=False,
+                )
+    recording = Table(title="Coverage", caption=coverage_note(report), title_justify="left")
+    for column in ("account", "region", "recording", "days delivered", "gaps (no delivery)"):
+        recording.add_column(column, overflow="fold")
+    for row in report.coverage:
+        cells = coverage_cells(row)
+        style = "green" if row.continuous else "red" if row.expected else "yellow"
+        recording.add_row(*cells[:2], f"[{style}]{cells[2]}[/]", *cells[3:])
+    console.print(recording)
     skipped = summary.skipped_files + summary.skipped_items
     if skipped:
         console.print(

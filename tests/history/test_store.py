@@ -1,0 +1,93 @@
+"""The item store: an external sort whose runs on disk merge into the same order as memory, the
+first stored copy of an item kept, and the quick header reading equal to the full one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from configtrail.history import layout, store
+from configtrail.history.model import item_from_json
+from configtrail.history.scan import Filters, _QuickFilter, decode_file, store_row
+from tests.history import archive
+
+
+def _timelines(run_cli, root):
+    code, out, err = run_cli("--source", str(root), "--format", "json", "--all-types")
+    assert code == 0, err
+    document = json.loads(out)
+    for timeline in document["timelines"]:
+        for entry in timeline["items"]:
+            entry.pop("source")
+    return document["timelines"], document["summary"]["duplicates"]
+
+
+def test_runs_spilled_to_disk_merge_into_the_same_timelines(run_cli, good_dir, monkeypatch):
+    in_memory = _timelines(run_cli, good_dir)
+    monkeypatch.setattr(store, "RUN_BYTES", 1)  # a run file for every delivered file
+    assert _timelines(run_cli, good_dir) == in_memory
+    assert in_memory[1] == 3
+
+
+def test_the_first_stored_copy_is_kept():
+    with store.ItemStore() as items:
+        item = store.row(
+            item_from_json(
+                json.dumps(archive.M2).encode(),
+                delivery_account=archive.ACCOUNT,
+                delivery_region="us-east-1",
+                source="x",
+            )
+        )
+        items.add_rows("history.json.gz", [item])
+        items.add_rows("snapshot.json.gz", [item])
+        [timeline] = items.timelines()
+        assert timeline.entries[0].item.source == "history.json.gz"
+        assert (items.added, items.duplicates) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        archive.M1,
+        archive.R2,
+        archive.B1,
+        archive.G1,
+        archive.M3,
+        dict(archive.M2, configurationItemCaptureTime=1741000000.5),
+    ],
+)
+def test_quick_header_reading_equals_the_full_reading(raw):
+    data = json.dumps(raw).encode()
+    quick = _QuickFilter(Filters()).row(data, archive.ACCOUNT, "us-east-1")
+    full = store_row(
+        item_from_json(
+            data, delivery_account=archive.ACCOUNT, delivery_region="us-east-1", source="f"
+        )
+    )
+    assert quick is None or quick == full
+    if isinstance(raw["configurationItemCaptureTime"], str):
+        assert quick is not None  # AWS's own format takes the quick path
+
+
+def test_decode_file_keeps_only_wanted_items_and_names_bad_ones():
+    items = [archive.M1, {"resourceType": "AWS::S3::Bucket"}, archive.B1]
+    data = json.dumps({"fileVersion": "1.0", "configurationItems": items}).encode()
+    file = layout.parse_key(
+        layout.history_key(
+            "p",
+            archive.ACCOUNT,
+            "us-east-1",
+            "AWS::S3::Bucket",
+            archive.t("2025-03-01T00:00:00"),
+            archive.t("2025-03-01T06:00:00"),
+            gzipped=False,
+        )
+    )
+    decoded = decode_file(data, file, "f.json", Filters(types=frozenset({"AWS::S3::Bucket"})))
+    assert [r[3] for r in decoded.rows] == ["training-data"]
+    assert decoded.items_read == 3
+    [problem] = decoded.skipped
+    assert problem.name == "f.json configurationItems[1]"
+    assert problem.reason == "has no resourceId, configurationItemCaptureTime"
