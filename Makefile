@@ -13,9 +13,6 @@ ENV ?= trial
 # Fully qualified stack name for the Pulumi CLI (e.g. my-org/configtrail/ml-prod); default: ENV.
 STACK ?= $(ENV)
 PULUMI ?= pulumi
-POLICY_PACK := ../policies
-# Derived from the stack file by `configtrail policy-config` (never kept by hand).
-POLICY_CONFIG = ../build/$(ENV)/policy-config.json
 MESSAGE ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
@@ -24,7 +21,7 @@ INSTALLED := $(VENV)/.installed
 # ones recipes read from the environment. Anything else is refused before anything runs:
 # `make plan ENVIRONMENT=ml-prod` would otherwise quietly plan the default stack.
 KNOWN_VARIABLES := $(sort $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) \
-  COMMAND CONFIRM AUDIT_SOURCE)
+  COMMAND CONFIRM AUDIT_SOURCE REF ROLE_ARN SECRETS_PROVIDER RUN_URL GH_REPO PULL_REQUEST)
 UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 ifneq ($(UNKNOWN_VARIABLES),)
 $(error unknown variable $(UNKNOWN_VARIABLES) on the command line; variables: $(KNOWN_VARIABLES))
@@ -166,63 +163,57 @@ clean:
 
 # --- the real deploy path: needs the Pulumi CLI, a backend login and AWS credentials -----------
 # The workflows call these same targets (.github/workflows/pulumi.yml), so a run at a terminal is
-# exactly what CI runs. The CLI runs from infra/, whose Pulumi.yaml reads the stack files from
-# environments/ (stackConfigDir); every preview and up carries the policy pack and ENV's config.
-# STACK and MESSAGE reach the shell as environment variables, never pasted into the recipe: a
-# message can hold any text (a dispatch's git ref), and the shell must not interpret it.
+# exactly what CI runs. `configtrail pipeline run` calls the CLI from infra/, whose Pulumi.yaml
+# reads the stack files from environments/ (stackConfigDir), with the policy pack and the stack's
+# derived policy config (build/<stack>/policy-config.json) on every preview and up. It creates the
+# stack on a first `up` (with SECRETS_PROVIDER for a self-managed backend), previews a stack that
+# does not exist yet from an empty state, and runs `up` only after a clean preview with the pack.
+# STACK, MESSAGE and SECRETS_PROVIDER reach the tool as environment variables through the shell,
+# never pasted into the recipe: a message can hold any text (a dispatch's ref).
 export STACK MESSAGE
 ENVIRONMENTS := $(sort $(patsubst environments/Pulumi.%.yaml,%,$(wildcard environments/Pulumi.*.yaml)))
 # Stops before anything runs when ENV is not one word naming a stack file (ENV is used in paths).
 require-env = $(if $(and $(filter 1,$(words $(ENV))),$(filter $(ENV),$(ENVIRONMENTS))),,$(error \
-  ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; environments: $(ENVIRONMENTS)))
-PULUMI_IN_INFRA = cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(PULUMI)
-# Every preview, up and drift check first derives ENV's policy config from its stack file.
-POLICY_CONFIG_FILE = $(BIN)/configtrail policy-config --env $(ENV) >/dev/null
-POLICY_ARGS = --policy-pack $(POLICY_PACK) --policy-pack-config $(POLICY_CONFIG)
+  ENV='$(ENV)' has no stack file environments/Pulumi.$(ENV).yaml; stacks: $(ENVIRONMENTS)))
 DRIFT_DIR ?= build/drift
 SUMMARY_DIR ?= build/summary
+PIPELINE_OUT ?= build
+PIPELINE_RUN = PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/configtrail pipeline run --pulumi "$(PULUMI)" \
+  --stack $(ENV) --qualified "$$STACK" --message "$$MESSAGE" \
+  --secrets-provider "$${SECRETS_PROVIDER:-}" --out $(PIPELINE_OUT) --drift-dir $(DRIFT_DIR) \
+  --summary-dir $(SUMMARY_DIR)
+.PHONY: pulumi-cli pipeline-matrix pipeline-entry check-ref check-role preview-report preview-comment
 
-## preview: pulumi preview of STACK with the policy pack (real cloud)
+## preview: pulumi preview of STACK with the policy pack (real cloud; a new stack from empty state)
 preview: venv
 	$(require-env)
-	$(POLICY_CONFIG_FILE)
-	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --diff $(POLICY_ARGS) --message "$$MESSAGE"
+	$(PIPELINE_RUN) --command preview
 
-## up: pulumi up of STACK with the policy pack (real cloud)
+## up: preview with the policy pack, then pulumi up of STACK (creates the stack on a first run)
 up: venv
 	$(require-env)
-	$(POLICY_CONFIG_FILE)
-	$(PULUMI_IN_INFRA) up --stack "$$STACK" --yes --diff $(POLICY_ARGS) --message "$$MESSAGE"
+	$(PIPELINE_RUN) --command up
 
 ## converged: preview of STACK that fails unless nothing would change (CI runs it after each up)
 converged: venv
 	$(require-env)
-	$(POLICY_CONFIG_FILE)
-	$(PULUMI_IN_INFRA) preview --stack "$$STACK" --expect-no-changes --diff $(POLICY_ARGS) \
-	  --message "converged after: $$MESSAGE"
+	$(PIPELINE_RUN) --command converged
 
 ## refresh: pulumi refresh of STACK (real cloud)
 refresh: venv
 	$(require-env)
-	$(PULUMI_IN_INFRA) refresh --stack "$$STACK" --yes --message "$$MESSAGE"
+	$(PIPELINE_RUN) --command refresh
 
 ## destroy: pulumi destroy of STACK, never touching protected history (real cloud)
 destroy: venv
 	$(require-env)
-	$(PULUMI_IN_INFRA) destroy --stack "$$STACK" --yes --exclude-protected --message "$$MESSAGE"
+	$(PIPELINE_RUN) --command destroy
 
-## drift: refresh-preview of STACK; writes build/drift/ENV.log and ENV.json, fails on drift
-# The CLI's exit code (7: changes were proposed, CLI >= 3.226.1) tells drift from a failed run;
-# `configtrail drift-report` records which it was and exits 1 on drift, 2 on a failed run.
+## drift: refresh-preview of STACK; writes build/drift/ENV.log and ENV.json; exit 1 drift, 2 failed
+# The CLI's exit code (7: changes were proposed, CLI >= 3.226.1) tells drift from a failed run.
 drift: venv
 	$(require-env)
-	@mkdir -p $(DRIFT_DIR)
-	$(POLICY_CONFIG_FILE)
-	set +e; ( $(PULUMI_IN_INFRA) preview --stack "$$STACK" --refresh --expect-no-changes --diff \
-	  --color never $(POLICY_ARGS) --message "drift check: $$MESSAGE" ) 2>&1 | tee $(DRIFT_DIR)/$(ENV).log; \
-	status=$${PIPESTATUS[0]}; set -e; \
-	$(BIN)/configtrail drift-report --env $(ENV) --stack "$$STACK" --log $(DRIFT_DIR)/$(ENV).log \
-	  --pulumi-exit-code $$status --out $(DRIFT_DIR) --summary-dir $(SUMMARY_DIR)
+	$(PIPELINE_RUN) --command drift
 
 ## drift-issue: open, update or close ENV's drift issue from build/drift/ENV.json (gh, GH_TOKEN)
 drift-issue: venv
@@ -231,7 +222,39 @@ drift-issue: venv
 
 # --- pipeline helpers (GitHub Actions calls these; they work at a terminal too) ----------------
 
-## bootstrap-plan: offline plan of the bootstrap project (GitHub OIDC provider, pipeline roles)
+## pulumi-cli: the Pulumi CLI at .pulumi-version, verified against Pulumi's published checksums
+pulumi-cli: venv
+	$(BIN)/configtrail pipeline install-cli
+
+## pipeline-matrix: the stacks, deploy waves and session settings the workflows run over
+pipeline-matrix: venv
+	@$(BIN)/configtrail pipeline matrix
+
+## pipeline-entry: one stack's matrix entry (entry=<json>) for a dispatch of ENV
+pipeline-entry: venv
+	$(require-env)
+	@$(BIN)/configtrail pipeline matrix --stack $(ENV)
+
+## check-ref: may REF be dispatched (default branch, a tag, or a commit on it)? writes sha=
+check-ref: venv
+	@$(BIN)/configtrail pipeline check-ref --ref "$$REF"
+
+## check-role: ROLE_ARN (the environment's AWS_DEPLOY_ROLE_ARN) is a role of ENV's account
+check-role: venv
+	$(require-env)
+	@$(BIN)/configtrail pipeline check-role --stack $(ENV) --role-arn "$${ROLE_ARN:-}"
+
+## preview-report: every stack's preview verdict (build/preview/) as one report by account
+preview-report: venv
+	$(BIN)/configtrail pipeline report --dir $(PIPELINE_OUT)/preview --run-url "$${RUN_URL:-}" \
+	  --out $(SUMMARY_DIR)/preview.md
+
+## preview-comment: create or edit the pull request's one preview comment (gh, GH_TOKEN)
+preview-comment: venv
+	$(BIN)/configtrail pipeline comment --repo "$$GH_REPO" --pull-request "$$PULL_REQUEST" \
+	  --body $(SUMMARY_DIR)/preview.md
+
+## bootstrap-plan: offline plan of the bootstrap project, one stack per account of the estate
 bootstrap-plan: venv
 	$(BIN)/configtrail bootstrap-plan
 
@@ -240,21 +263,12 @@ check-bootstrap: venv
 	$(BIN)/configtrail bootstrap-plan --quiet
 check: check-bootstrap
 
-## confirm: dispatch guard, CONFIRM must equal ENV for COMMAND=up on prod and for any destroy
-# COMMAND and CONFIRM are read from the environment (or the command line), never pasted into the
-# recipe: they are typed by a person into the dispatch form.
-confirm:
+## confirm: dispatch guard; CONFIRM must equal ENV for `up` on a production stack and any destroy
+# COMMAND and CONFIRM are read from the environment, never pasted into the recipe: they are typed
+# by a person into the dispatch form.
+confirm: venv
 	$(require-env)
-	@case "$$COMMAND" in preview|up|refresh|destroy) ;; \
-	  *) echo "confirm: COMMAND='$$COMMAND' is not one of preview, up, refresh, destroy" >&2; exit 2;; \
-	esac; \
-	if [[ "$$COMMAND" == destroy || ( "$$COMMAND" == up && "$(ENV)" == prod ) ]]; then \
-	  if [[ "$${CONFIRM:-}" != "$(ENV)" ]]; then \
-	    echo "confirm: '$$COMMAND' on $(ENV) needs CONFIRM=$(ENV) (typed: '$${CONFIRM:-}'); nothing was run" >&2; \
-	    exit 1; \
-	  fi; \
-	fi; \
-	echo "confirm: $$COMMAND on $(ENV) may run"
+	@$(BIN)/configtrail pipeline confirm --stack $(ENV)
 
 ## job-summary: append the gates' build/summary/*.md to $GITHUB_STEP_SUMMARY (stdout locally)
 job-summary:

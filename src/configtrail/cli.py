@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "drift-report": "drift",
     "drift-issue": "drift",
     "bootstrap-plan": "bootstrap",
+    "pipeline": "pipeline",
 }
 
 

@@ -17,9 +17,19 @@ import yaml
 
 from configtrail.bootstrap import audit, documents
 from configtrail.bootstrap import plan as bootstrap_plan
-from configtrail.plan.mocks import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
-from tests.bootstrap.helpers import allowed, as_list, denied, permissions, roles, stack_dir, trust
+from tests.bootstrap.helpers import (
+    allowed,
+    as_list,
+    denied,
+    permissions,
+    roles,
+    settings_file,
+    trust,
+)
+from tests.conftest import ESTATE, STACKS
 
+AUDITED = "log-archive"
+ACCOUNT_ID = ESTATE[AUDITED].account_id
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
 ROLE = "configtrail-github-audit"
 SUBJECT = "repo:example-org/configtrail:environment:audit"
@@ -55,9 +65,15 @@ WRITES = [
 ]
 
 
+def account_plan(account: str = ACCOUNT_ID, settings=None):
+    found = bootstrap_plan.run_all(settings) if settings else bootstrap_plan.run_all()
+    [plan] = [p for p in found if p.account.account_id == account]
+    return plan
+
+
 @pytest.fixture(scope="module")
 def plan():
-    return bootstrap_plan.run("pipeline")
+    return account_plan()
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -105,19 +121,19 @@ def read_only_problems(statements: list[dict]) -> list[str]:
     return problems
 
 
-def archive_of(stack_plan) -> dict[str, str]:
-    """The archive as the recording stack's plan names it: the bucket its delivery channel writes
-    to, the channel's key prefix and the alias of the archive's key (None for SSE-S3)."""
-    channels = stack_plan.by_type("aws:cfg/deliveryChannel:DeliveryChannel")
-    buckets = {c.inputs["s3BucketName"] for c in channels}
-    prefixes = {c.inputs["s3KeyPrefix"] for c in channels}
-    [bucket], [prefix] = buckets, prefixes
-    [archive] = [
-        r for r in stack_plan.by_type("aws:s3/bucket:Bucket") if r.inputs["bucket"] == bucket
-    ]
+def archive_of(plan_of, stack: str = AUDITED) -> dict[str, str]:
+    """The archive as the recording stacks' plans name it: the bucket and key prefix a member's
+    delivery channel writes to (the archive's own channel for a standalone stack), and the alias
+    of the key that encrypts the archive (None for SSE-S3)."""
+    holder = plan_of(stack, False)
+    writers = [holder] + [plan_of(m.name, False) for m in ESTATE.members_of(stack)]
+    channels = [c for p in writers for c in p.by_type("aws:cfg/deliveryChannel:DeliveryChannel")]
+    [bucket] = {c.inputs["s3BucketName"] for c in channels}
+    [prefix] = {c.inputs["s3KeyPrefix"] for c in channels}
+    [archive] = [r for r in holder.by_type("aws:s3/bucket:Bucket") if r.inputs["bucket"] == bucket]
     [encryption] = [
         r
-        for r in stack_plan.by_type(
+        for r in holder.by_type(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
         )
         if r.inputs["bucket"] == bucket
@@ -126,7 +142,7 @@ def archive_of(stack_plan) -> dict[str, str]:
     key_arn = rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId")
     aliases = [
         r.inputs["name"]
-        for r in stack_plan.by_type("aws:kms/alias:Alias")
+        for r in holder.by_type("aws:kms/alias:Alias")
         if key_arn is not None and key_arn.endswith(f"key/{r.inputs['targetKeyId']}")
     ]
     return {
@@ -140,12 +156,15 @@ def archive_of(stack_plan) -> dict[str, str]:
 # --- trust ---------------------------------------------------------------------------------------
 
 
-def test_the_audit_role_trusts_exactly_the_audit_environment(plan):
+def test_the_audit_role_lives_in_the_audited_archives_account_only(plan):
     role = roles(plan)[ROLE]
     assert trust_problems(trust(role), SUBJECT) == []
-    assert role.inputs["maxSessionDuration"] == 3600
+    assert role.inputs["maxSessionDuration"] == plan.account.settings.session_seconds
     assert role.protect and role.retain_on_delete
     assert plan.outputs["auditRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE}"
+    for other in bootstrap_plan.run_all():
+        if other.account.account_id != ACCOUNT_ID:
+            assert ROLE not in roles(other) and "auditRoleArn" not in other.outputs
 
 
 @pytest.mark.parametrize(
@@ -158,8 +177,7 @@ def test_the_audit_role_trusts_exactly_the_audit_environment(plan):
 )
 def test_a_widened_subject_fails_the_trust_check(monkeypatch, widen):
     monkeypatch.setattr(documents, "environment_subject", widen)
-    widened = bootstrap_plan.run("pipeline")
-    assert trust_problems(trust(roles(widened)[ROLE]), SUBJECT) != []
+    assert trust_problems(trust(roles(account_plan())[ROLE]), SUBJECT) != []
 
 
 def test_a_like_condition_fails_the_trust_check(monkeypatch):
@@ -172,13 +190,13 @@ def test_a_like_condition_fails_the_trust_check(monkeypatch):
         return document
 
     monkeypatch.setattr(documents, "github_trust", like)
-    assert trust_problems(trust(roles(bootstrap_plan.run("pipeline"))[ROLE]), SUBJECT) != []
+    assert trust_problems(trust(roles(account_plan())[ROLE]), SUBJECT) != []
 
 
-def test_the_workflow_runs_in_the_environment_the_role_trusts(plan):
-    """audit-report.yml's job environment makes the OIDC subject; its session fits the role."""
+def test_the_workflow_runs_in_the_environment_the_role_trusts():
+    """audit-report.yml's job environment makes the OIDC subject exact."""
     document = yaml.safe_load(WORKFLOW.read_text())
-    [job] = document["jobs"].values()
+    [job] = [j for j in document["jobs"].values() if "environment" in j]
     assert f"repo:example-org/configtrail:environment:{job['environment']}" == SUBJECT
     [credentials] = [
         s
@@ -186,10 +204,6 @@ def test_the_workflow_runs_in_the_environment_the_role_trusts(plan):
         if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
     ]
     assert credentials["with"]["role-to-assume"] == "${{ vars.AUDIT_ROLE_ARN }}"
-    assert (
-        credentials["with"]["role-duration-seconds"]
-        <= roles(plan)[ROLE].inputs["maxSessionDuration"]
-    )
 
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -202,7 +216,7 @@ def test_the_audit_role_may_only_read_and_every_write_is_denied(plan):
 @pytest.mark.parametrize("action", ["s3:PutObject", "s3:DeleteObject", "s3:*", "kms:*"])
 def test_a_write_added_to_the_policy_fails_the_read_only_check(plan, action):
     statements = json.loads(json.dumps(permissions(plan, ROLE)))
-    [read] = [s for s in statements if s["Sid"] == "ReadHistoryProd"]
+    [read] = [s for s in statements if s["Sid"] == "ReadHistoryLogArchive"]
     read["Action"] = [read["Action"], action]
     assert read_only_problems(statements) != []
 
@@ -212,26 +226,29 @@ def test_dropping_the_deny_fails_the_read_only_check(plan):
     assert read_only_problems(statements) != []
 
 
-def test_the_audit_role_reads_the_prod_archive_as_the_recording_stack_names_it(plan, plan_of):
+def test_the_audit_role_reads_the_archive_as_the_recording_stacks_name_it(plan, plan_of):
     statements = permissions(plan, ROLE)
-    archive = archive_of(plan_of("prod", False))
+    archive = archive_of(plan_of)
     bucket = f"arn:aws:s3:::{archive['bucket']}"
     prefix = archive["prefix"]
-    assert allowed(statements, "s3:ListBucket", bucket)
+    assert allowed(statements, "s3:ListBucket", bucket, {"s3:prefix": prefix})
     [listing] = [s for s in statements if s.get("Action") == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}
-    delivery = f"{prefix}/AWSLogs/{ACCOUNT_ID}/Config/us-west-2/2025/3/1/ConfigHistory/x.json.gz"
+    member = ESTATE["ml-prod"].account_id
+    delivery = f"{prefix}/AWSLogs/{member}/Config/us-west-2/2025/3/1/ConfigHistory/x.json.gz"
     assert allowed(statements, "s3:GetObject", f"{bucket}/{delivery}")
     assert not allowed(statements, "s3:GetObject", f"{bucket}/{prefix}/not-a-delivery.json")
     assert not allowed(statements, "s3:GetObject", f"{bucket}/elsewhere/AWSLogs/x")
-    assert plan.outputs["auditArchives"] == {
-        "prod": {"source": f"s3://{archive['bucket']}/{prefix}", "region": archive["region"]}
+    assert plan.outputs["auditArchive"] == {
+        "stack": AUDITED,
+        "source": f"s3://{archive['bucket']}/{prefix}",
+        "region": archive["region"],
     }
 
 
 def test_the_archive_key_is_decrypted_by_its_alias_through_s3_only(plan, plan_of):
-    archive = archive_of(plan_of("prod", False))
-    assert archive["alias"] == "alias/configtrail-prod-us-east-1"  # ConfigKey of the home region
+    archive = archive_of(plan_of)
+    assert archive["alias"] == f"alias/configtrail-{AUDITED}-us-east-1"
     [decrypt] = [s for s in permissions(plan, ROLE) if s.get("Action") == "kms:Decrypt"]
     assert decrypt["Effect"] == "Allow"
     assert decrypt["Resource"] == f"arn:aws:kms:{archive['region']}:{ACCOUNT_ID}:key/*"
@@ -242,19 +259,21 @@ def test_the_archive_key_is_decrypted_by_its_alias_through_s3_only(plan, plan_of
 
 
 def test_nothing_but_the_audited_archive_is_reachable(plan, plan_of):
-    """Every other bucket of every environment (other archives, the vault, access logs) is out of
-    reach, for listing and for reading."""
+    """Every other bucket of every stack (the trial's archive, the vault, access logs, Athena
+    results) is out of reach, for listing and for reading."""
     statements = permissions(plan, ROLE)
-    audited = archive_of(plan_of("prod", False))["bucket"]
+    audited = archive_of(plan_of)["bucket"]
     others = [
         r.inputs["bucket"]
-        for env in ("dev", "staging", "prod")
-        for r in plan_of(env, False).by_type("aws:s3/bucket:Bucket")
+        for stack in STACKS
+        for r in plan_of(stack, False).by_type("aws:s3/bucket:Bucket")
         if r.inputs["bucket"] != audited
     ]
     assert any("-vault-" in name for name in others) and any("-logs-" in name for name in others)
     for name in others:
-        assert not allowed(statements, "s3:ListBucket", f"arn:aws:s3:::{name}"), name
+        assert not allowed(
+            statements, "s3:ListBucket", f"arn:aws:s3:::{name}", {"s3:prefix": "configtrail"}
+        ), name
         assert not allowed(
             statements, "s3:GetObject", f"arn:aws:s3:::{name}/configtrail/AWSLogs/x"
         ), name
@@ -263,66 +282,33 @@ def test_nothing_but_the_audited_archive_is_reachable(plan, plan_of):
 # --- settings ------------------------------------------------------------------------------------
 
 
-def test_by_default_every_environment_of_the_account_is_audited(tmp_path, plan_of):
-    plan = bootstrap_plan.run("variant", stack_dir(tmp_path, environments=["staging", "prod"]))
-    statements = permissions(plan, "configtrail-github-audit")
-    assert [s["Sid"] for s in statements] == [
-        "ListArchiveStaging",
-        "ReadHistoryStaging",
-        "DecryptHistoryStaging",
-        "ListArchiveProd",
-        "ReadHistoryProd",
-        "DecryptHistoryProd",
-        "ReadOnlyNothingElse",
-    ]
-    for env in ("staging", "prod"):
-        bucket = f"arn:aws:s3:::{archive_of(plan_of(env, False))['bucket']}"
-        assert allowed(statements, "s3:ListBucket", bucket)
-    dev = f"arn:aws:s3:::{archive_of(plan_of('dev', False))['bucket']}"
-    assert not allowed(statements, "s3:ListBucket", dev)
-
-
-def test_an_sse_s3_archive_gets_no_key_permission(tmp_path, plan_of):
-    plan = bootstrap_plan.run("variant", stack_dir(tmp_path, auditEnvironments=["dev"]))
-    statements = permissions(plan, "configtrail-github-audit")
-    assert archive_of(plan_of("dev", False))["alias"] is None
+def test_an_sse_s3_archive_gets_no_key_permission_and_its_account_gets_the_role(tmp_path):
+    trial = ESTATE["trial"].account_id
+    plan = account_plan(trial, settings_file(tmp_path, auditStack="trial"))
+    statements = permissions(plan, ROLE)
     assert not any(s.get("Action") == "kms:Decrypt" for s in statements)
-    assert not allowed(statements, "kms:Decrypt", f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/k")
+    assert not allowed(statements, "kms:Decrypt", f"arn:aws:kms:us-east-1:{trial}:key/k")
     assert read_only_problems(statements) == []
+    assert ROLE not in roles(account_plan(ACCOUNT_ID, settings_file(tmp_path, auditStack="trial")))
 
 
 def test_without_the_audit_role_there_is_no_role_and_no_output(tmp_path):
-    plan = bootstrap_plan.run("variant", stack_dir(tmp_path, auditRole=False))
-    assert "configtrail-github-audit" not in roles(plan)
-    assert "auditRoleArn" not in plan.outputs and "auditArchives" not in plan.outputs
+    plan = account_plan(ACCOUNT_ID, settings_file(tmp_path, auditRole=False, auditStack=None))
+    assert ROLE not in roles(plan)
+    assert "auditRoleArn" not in plan.outputs and "auditArchive" not in plan.outputs
 
 
-def test_archive_names_follow_the_environments_stack_file(tmp_path):
-    """keyPrefix, home region and encryption come from environments/Pulumi.<env>.yaml."""
-    (tmp_path / "Pulumi.qa.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "config": {
-                    "aws:region": "eu-west-1",
-                    "configtrail:keyPrefix": "history/ai",
-                    "configtrail:archiveEncryption": "kms",
-                    "configtrail:tags": {
-                        "owner": "o",
-                        "environment": "qa",
-                        "ai-system": "a",
-                        "data-classification": "internal",
-                    },
-                }
-            }
-        )
+def test_archive_names_follow_the_stack_file():
+    """keyPrefix, home region and encryption come from environments/Pulumi.<stack>.yaml."""
+    [archive] = audit.archives([AUDITED])
+    settings = ESTATE[AUDITED].settings
+    assert archive == audit.Archive(
+        env=AUDITED, region=settings.home_region, key_prefix=settings.key_prefix, kms=True
     )
-    [archive] = audit.archives(["qa"], tmp_path)
-    assert archive == audit.Archive(env="qa", region="eu-west-1", key_prefix="history/ai", kms=True)
-    assert archive.bucket(ACCOUNT_ID) == f"configtrail-qa-archive-{ACCOUNT_ID}-eu-west-1"
-    assert archive.key_alias == "alias/configtrail-qa-eu-west-1"
+    assert archive.bucket(ACCOUNT_ID) == f"configtrail-{AUDITED}-archive-{ACCOUNT_ID}-us-east-1"
     statements = documents.audit_permissions("aws", ACCOUNT_ID, [archive])
-    [read] = [s for s in statements["Statement"] if s["Sid"] == "ReadHistoryQa"]
-    assert read["Resource"].endswith("-eu-west-1/history/ai/AWSLogs/*")
+    [read] = [s for s in statements["Statement"] if s["Sid"] == "ReadHistoryLogArchive"]
+    assert read["Resource"].endswith(f"-us-east-1/{settings.key_prefix}/AWSLogs/*")
 
 
 # --- the README's table of variables ----------------------------------------------------------
@@ -338,16 +324,24 @@ def readme_variables() -> dict[str, str]:
     }
 
 
-def test_the_readme_maps_every_role_and_audit_variable_to_a_real_bootstrap_output(plan):
+def test_the_readme_maps_every_role_and_audit_variable_to_a_real_bootstrap_output():
     read = set()
     for path in (WORKFLOW.parent).glob("*.yml"):
         read |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text()))
     needed = {v for v in read if v.endswith("_ROLE_ARN") or v.startswith("AUDIT_")}
     variables = readme_variables()
     assert needed and needed <= set(variables), needed - set(variables)
+    plans = {p.account.account_id: p for p in bootstrap_plan.run_all()}
     for variable, output in variables.items():
-        for env in ("dev", "staging", "prod") if "<env>" in output else ("",):
+        for stack in STACKS if "<stack>" in output else ("",):
+            plan = plans[ESTATE[stack].account_id] if stack else plans[ACCOUNT_ID]
             value = plan.outputs
-            for part in output.replace("<env>", env).split("."):
-                value = value[part]
-            assert isinstance(value, str) and value, (variable, output)
+            for part in output.replace("<stack>", stack).split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if "archiveAdmin" in output and value is None:
+                assert (
+                    not ESTATE[stack].settings.archive_protect
+                    or not ESTATE[stack].settings.has_archive
+                )
+                continue
+            assert isinstance(value, str) and value, (variable, output, stack)

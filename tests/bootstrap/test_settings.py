@@ -1,5 +1,6 @@
-"""Bootstrap settings: the shipped stack file is valid; every bad value is one line naming the
-file, the key, the value and what is allowed."""
+"""Bootstrap settings (`bootstrap/pipeline.yaml`): the shipped file is valid and applies to every
+account of the estate; every bad value is one line naming the file, the key, the value and what
+is allowed."""
 
 from __future__ import annotations
 
@@ -11,109 +12,122 @@ import pytest
 
 from configtrail.bootstrap import settings as bs
 from configtrail.settings import SettingsError
+from tests.bootstrap.helpers import SHIPPED, settings_file
+from tests.conftest import ESTATE
 
-GOOD = {
-    "aws:region": "us-east-1",
-    "configtrail-bootstrap:githubOrg": "example-org",
-    "configtrail-bootstrap:githubRepo": "configtrail",
-}
-SOURCE = "bootstrap/Pulumi.test.yaml"
+SOURCE = "bootstrap/pipeline.yaml"
 
 
 def problems(**changes) -> list[str]:
-    config = {**GOOD}
+    values = {**SHIPPED}
     for key, value in changes.items():
-        full = key if ":" in key else f"configtrail-bootstrap:{key}"
         if value is None:
-            config.pop(full, None)
+            values.pop(key, None)
         else:
-            config[full] = value
+            values[key] = value
     with pytest.raises(SettingsError) as error:
-        bs.from_config(config, SOURCE)
+        bs.accounts(bs.from_mapping(values, SOURCE), ESTATE, SOURCE)
     return error.value.problems
 
 
-def test_the_shipped_stack_file_is_valid():
-    settings = bs.load(
-        Path(bs.__file__).resolve().parents[3] / "bootstrap" / "Pulumi.pipeline.yaml"
-    )
+def test_the_shipped_file_is_valid_and_covers_every_account():
+    settings = bs.load()
     assert settings.repository == "example-org/configtrail"
-    assert settings.environments == ["dev", "staging", "prod"]
+    found = bs.load_accounts()
+    assert list(found) == list(ESTATE.accounts())
+    assert {name for a in found.values() for name in a.stack_names} == set(ESTATE.stacks)
+    assert found["111111111111"].audit_stack.name == "log-archive"
+    assert all(a.audit_stack is None for k, a in found.items() if k != "111111111111")
 
 
 def test_defaults():
-    settings = bs.from_config(GOOD, SOURCE)
-    assert settings.environments == ["dev", "staging", "prod"]
+    settings = bs.from_mapping({"githubOrg": "acme", "githubRepo": "trail"}, SOURCE)
     assert settings.default_branch == "main"
     assert settings.oidc_provider == "create"
-    assert settings.deploy_session_seconds == 7200
-    assert settings.state_bucket is None and settings.secrets_key_arn is None
-    assert settings.audit_role is True and settings.audit_environments is None
-    assert settings.audited_environments == ["dev", "staging", "prod"]
+    assert settings.session_seconds == 7200
+    assert settings.job_timeout_minutes == 110
+    assert settings.state_bucket is None
+    assert settings.audit_role is True and settings.audit_stack is None
+    # the estate has exactly one archive stack: that is the audited one
+    found = bs.accounts(settings, ESTATE)
+    assert found["111111111111"].audit_stack.name == "log-archive"
 
 
-def test_the_shipped_stack_file_audits_prod_only():
-    settings = bs.load(
-        Path(bs.__file__).resolve().parents[3] / "bootstrap" / "Pulumi.pipeline.yaml"
+def test_overrides_apply_to_their_account_only():
+    settings = bs.from_mapping(
+        {
+            **SHIPPED,
+            "stateBucket": "acme-state",
+            "accounts": {
+                "444444444444": {
+                    "oidcProvider": "existing",
+                    "stateBucket": "acme-prod-state",
+                    "region": "eu-west-1",
+                    "tags": {"owner": "ml-prod-team"},
+                }
+            },
+        },
+        SOURCE,
     )
-    assert settings.audited_environments == ["prod"]
-
-
-def test_without_the_audit_role_nothing_is_audited():
-    settings = bs.from_config({**GOOD, "configtrail-bootstrap:auditRole": "false"}, SOURCE)
-    assert settings.audited_environments == []
+    found = bs.accounts(settings, ESTATE)
+    prod, dev = found["444444444444"], found["333333333333"]
+    assert (prod.oidc_provider, prod.state_bucket, prod.region) == (
+        "existing",
+        "acme-prod-state",
+        "eu-west-1",
+    )
+    assert prod.tags == {"owner": "ml-prod-team", "ai-system": "ml-platform"}
+    assert (dev.oidc_provider, dev.state_bucket, dev.region) == (
+        "create",
+        "acme-state",
+        "us-east-1",
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"githubOrg": None}, "configtrail-bootstrap:githubOrg: missing (required)"),
-        ({"githubRepo": None}, "configtrail-bootstrap:githubRepo: missing (required)"),
-        ({"aws:region": None}, "aws:region: missing"),
-        (
-            {"aws:region": "us-east-9"},
-            "aws:region = \"us-east-9\": 'us-east-9' is not an AWS region",
-        ),
-        (
-            {"githubOrg": "-bad-"},
-            'configtrail-bootstrap:githubOrg = "-bad-": must be a GitHub owner',
-        ),
-        ({"githubOrg": "a" * 40}, "must be a GitHub owner name"),
+        ({"githubOrg": None}, "githubOrg: missing (required)"),
+        ({"githubRepo": None}, "githubRepo: missing (required)"),
+        ({"githubOrg": "-bad-"}, 'githubOrg = "-bad-": must be a GitHub owner'),
         ({"githubRepo": "con fig"}, 'githubRepo = "con fig": must be a repository name'),
-        ({"githubRepo": ".."}, "must be a repository name"),
-        ({"environments": ["dev", "qa"]}, "'qa' has no stack file environments/Pulumi.qa.yaml"),
-        ({"environments": ["prdo"]}, "did you mean 'prod'?"),
-        ({"environments": []}, "must list at least one environment"),
-        ({"environments": ["dev", "dev"]}, "lists an environment twice"),
         ({"defaultBranch": "ma..in"}, "must be a branch name"),
-        ({"oidcProvider": "adopt"}, 'configtrail-bootstrap:oidcProvider = "adopt"'),
-        ({"deploySessionSeconds": 600}, "must be between 3600 and 43200 seconds"),
-        ({"deploySessionSeconds": 50000}, "must be between 3600 and 43200 seconds"),
+        ({"oidcProvider": "adopt"}, 'oidcProvider = "adopt"'),
+        ({"sessionSeconds": 600}, "must be between 3600 and 43200 seconds"),
+        ({"sessionSeconds": 50000}, "must be between 3600 and 43200 seconds"),
         ({"stateBucket": "My_Bucket"}, 'stateBucket = "My_Bucket": must be an S3 bucket name'),
-        ({"secretsKeyArn": "alias/pulumi"}, "must be a KMS key or alias ARN"),
+        ({"secretsKeyAlias": "pulumi"}, "must be a KMS alias"),
+        ({"rolePrefix": "x" * 41}, "must be 1-40 characters"),
+        ({"auditRole": "maybe"}, 'auditRole = "maybe"'),
+        ({"auditStack": "ml-dev"}, "a member stack holds no archive; stacks with an archive"),
+        ({"auditStack": "log-archiv"}, "no such stack; stacks with an archive: log-archive, trial"),
+        ({"auditRole": False}, 'auditStack = "log-archive": set but auditRole is false'),
+        ({"githubOrgs": "x"}, "githubOrgs: unknown setting (did you mean 'githubOrg'?)"),
+        ({"accounts": {"999999999999": {}}}, "accounts.999999999999: not an account of the estate"),
+        ({"accounts": {"12345": {}}}, "accounts.12345: not a 12-digit AWS account id"),
         (
-            {"rolePrefix": "x" * 50, "environments": ["staging"]},
-            "IAM allows 64: shorten rolePrefix",
-        ),
-        ({"auditRole": "maybe"}, 'configtrail-bootstrap:auditRole = "maybe"'),
-        ({"auditEnvironments": []}, "must list at least one environment (leave it out"),
-        ({"auditEnvironments": ["prod", "prod"]}, "lists an environment twice"),
-        (
-            {"environments": ["dev"], "auditEnvironments": ["prod"]},
-            "auditEnvironments lists 'prod', which is not deployed into this account "
-            "(environments: dev)",
-        ),
-        (
-            {"auditRole": False, "auditEnvironments": ["prod"]},
-            "auditEnvironments is set but auditRole is false",
+            {"accounts": {"444444444444": {"oidcProviders": "existing"}}},
+            "accounts.444444444444.oidcProviders: unknown setting (did you mean 'oidcProvider'?)",
         ),
         (
-            {"githubOrgs": "x"},
-            "configtrail-bootstrap:githubOrgs: unknown setting (did you mean 'githubOrg'?)",
+            {"accounts": {"444444444444": {"oidcProvider": "adopt"}}},
+            'accounts.444444444444.oidcProvider = "adopt"',
         ),
         (
-            {"configtrail:regions": ["us-east-1"]},
-            "configtrail:regions: unknown namespace 'configtrail'",
+            {"accounts": {"444444444444": {"region": "us-east-9"}}},
+            "'us-east-9' is not an AWS region",
+        ),
+        (
+            {"pulumiCloud": {"previewTeam": "readers"}},
+            "must be a Pulumi team name containing {stack}",
+        ),
+        (
+            {"rolePrefix": "configtrail-trial-ci"},
+            "falls under the resource names of stack trial (configtrail-trial-*)",
+        ),
+        (
+            {"stateBucket": "configtrail-ml-prod-state"},
+            "falls under stack ml-prod's resource names (configtrail-ml-prod-*)",
         ),
     ],
 )
@@ -123,51 +137,36 @@ def test_bad_settings_are_one_line_each(changes, expected):
     assert all(problem.startswith(f"{SOURCE}: ") and "\n" not in problem for problem in found)
 
 
-def test_structured_values_arrive_as_json_text_like_from_the_engine():
-    settings = bs.from_config(
-        {
-            **GOOD,
-            "configtrail-bootstrap:environments": '["prod"]',
-            "configtrail-bootstrap:deploySessionSeconds": "10800",
-        },
-        SOURCE,
+def test_role_names_that_do_not_fit_iam_are_refused(monkeypatch):
+    monkeypatch.setattr(bs, "MAX_ROLE_NAME", 40)
+    found = problems(rolePrefix="a-long-prefix-for-roles")
+    assert any(
+        "'a-long-prefix-for-roles-preview-log-archive' of stack log-archive" in p for p in found
     )
-    assert settings.environments == ["prod"]
-    assert settings.deploy_session_seconds == 10800
+    assert any("IAM allows 40: shorten rolePrefix" in p for p in found)
 
 
-def test_bare_keys_belong_to_the_bootstrap_project(tmp_path):
-    path = tmp_path / "Pulumi.x.yaml"
-    path.write_text("config:\n  aws:region: us-east-1\n  githubOrg: acme\n  githubRepo: trail\n")
-    assert bs.load(path).repository == "acme/trail"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("config: [1, 2]\n", "a stack file must be a mapping with a 'config:' mapping"),
-        ("config: {a: [\n", "not valid YAML"),
-    ],
-)
-def test_unusable_stack_files(tmp_path, text, expected):
-    path = tmp_path / "Pulumi.x.yaml"
-    path.write_text(text)
-    with pytest.raises(SettingsError) as error:
-        bs.load(path)
-    [problem] = error.value.problems
-    assert problem.startswith(f"{path}: ") and expected in problem and "\n" not in problem
+def test_unusable_files(tmp_path):
+    for text, expected in [
+        ("[1, 2]\n", "must be a mapping of bootstrap settings"),
+        ("a: [\n", "not valid YAML"),
+    ]:
+        path = tmp_path / "pipeline.yaml"
+        path.write_text(text)
+        with pytest.raises(SettingsError) as error:
+            bs.load(path)
+        [problem] = error.value.problems
+        assert expected in problem and "\n" not in problem
 
 
 def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path):
-    (tmp_path / "Pulumi.bad.yaml").write_text(
-        "config:\n  aws:region: us-east-1\n  configtrail-bootstrap:githubOrg: acme\n"
-    )
+    path = settings_file(tmp_path, githubRepo=None, accounts={"999999999999": {}})
     done = subprocess.run(
         [
             Path(sys.executable).parent / "configtrail",
             "bootstrap-plan",
-            "--directory",
-            str(tmp_path),
+            "--settings",
+            str(path),
             "--out",
             str(tmp_path / "out"),
         ],
@@ -177,50 +176,6 @@ def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path):
         check=False,
     )
     assert done.returncode == 2
-    assert "configtrail-bootstrap:githubRepo: missing (required)" in done.stderr
+    assert "githubRepo: missing (required)" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists(), "nothing is planned from bad settings"
-
-
-def test_a_state_bucket_under_an_environments_names_is_refused():
-    found = problems(stateBucket="configtrail-prod-pulumi-state")
-    assert any("falls under prod's resource names (configtrail-prod-*)" in p for p in found), found
-
-
-def test_environments_whose_name_prefixes_overlap_are_refused(monkeypatch):
-    monkeypatch.setattr(bs.runner, "environment_names", lambda: ["dev", "dev-eu", "prod"])
-    found = problems(environments=["dev", "dev-eu"])
-    assert any("'dev' and 'dev-eu' would share the resource name prefix" in p for p in found), found
-
-
-def test_an_environment_named_audit_would_share_the_audit_roles_subject(monkeypatch):
-    monkeypatch.setattr(bs.runner, "environment_names", lambda: ["dev", "audit", "prod"])
-    found = problems(environments=["dev", "audit"])
-    assert any("environment 'audit' shares its GitHub environment" in p for p in found), found
-    assert bs.from_config(
-        {
-            **GOOD,
-            "configtrail-bootstrap:environments": ["dev", "audit"],
-            "configtrail-bootstrap:auditRole": False,
-        },
-        SOURCE,
-    ).environments == ["dev", "audit"]
-
-
-def test_an_audited_environment_without_a_usable_stack_file_stops_the_run(monkeypatch):
-    """The audit role's archive names come from the environment's stack file, read up front."""
-    monkeypatch.setattr(bs.runner, "environment_names", lambda: ["dev", "qa", "prod"])
-    found = problems(environments=["dev", "qa"], auditEnvironments=["qa"])
-    [problem] = found
-    assert problem.endswith("environments/Pulumi.qa.yaml: no such stack file"), problem
-
-
-def test_bad_values_in_an_audited_stack_file_name_that_file(tmp_path):
-    (tmp_path / "Pulumi.qa.yaml").write_text(
-        "config:\n  aws:region: us-east-1\n  configtrail:keyPrefix: /AWSLogs/\n"
-    )
-    with pytest.raises(SettingsError) as error:
-        bs.audit.archives(["qa"], tmp_path)
-    found = error.value.problems
-    assert any("configtrail:keyPrefix" in p and "Pulumi.qa.yaml" in p for p in found), found
-    assert all("\n" not in p for p in found)

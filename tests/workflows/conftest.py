@@ -26,7 +26,12 @@ import yaml
 
 args = sys.argv[1:]
 cwd = Path.cwd()
-record = {"argv": args, "cwd": str(cwd), "message_env": os.environ.get("MESSAGE")}
+record = {
+    "argv": args,
+    "cwd": str(cwd),
+    "backend": os.environ.get("PULUMI_BACKEND_URL"),
+    "passphrase": bool(os.environ.get("PULUMI_CONFIG_PASSPHRASE")),
+}
 project_file = cwd / "Pulumi.yaml"
 project = yaml.safe_load(project_file.read_text()) if project_file.exists() else {}
 config_dir = (cwd / project.get("stackConfigDir", ".")).resolve()
@@ -40,8 +45,27 @@ for flag, key in (("--policy-pack", "policy_pack"), ("--policy-pack-config", "po
         record[key] = str(path) if path.exists() else None
 with open(os.environ["PULUMI_STAND_IN_LOG"], "a") as log:
     log.write(json.dumps(record) + "\n")
-sys.stdout.write(os.environ.get("PULUMI_STAND_IN_OUTPUT", "Resources:\n    5 unchanged\n"))
-sys.exit(int(os.environ.get("PULUMI_STAND_IN_EXIT", "0")))
+# Stacks the (pretend) backend holds: PULUMI_STAND_IN_STACKS, comma-separated; a file:// backend
+# (a first preview's throwaway state) holds what `stack init` put there in this call's life.
+existing = [s for s in os.environ.get("PULUMI_STAND_IN_STACKS", "").split(",") if s]
+command = " ".join(a for a in args[:2] if not a.startswith("-"))
+exits = json.loads(os.environ.get("PULUMI_STAND_IN_EXITS", "{}"))
+if args[:2] == ["stack", "select"] and "--create" not in args:
+    name = args[args.index("--stack") + 1].rsplit("/", 1)[-1]
+    local = (os.environ.get("PULUMI_BACKEND_URL") or "").startswith("file:")
+    if name not in existing and not local:
+        sys.stderr.write(f"error: no stack named '{name}' found\n")
+        sys.exit(255)
+    sys.exit(exits.get(command, 0))
+if args[:2] == ["stack", "ls"]:
+    sys.stdout.write(json.dumps([{"name": f"organization/configtrail/{s}"} for s in existing]))
+    sys.exit(exits.get(command, 0))
+if args[:1] == ["stack"]:
+    sys.exit(exits.get(command, 0))
+outputs = json.loads(os.environ.get("PULUMI_STAND_IN_OUTPUTS", "{}"))
+default = os.environ.get("PULUMI_STAND_IN_OUTPUT", "Resources:\n    5 unchanged\n")
+sys.stdout.write(outputs.get(args[0], default))
+sys.exit(exits.get(args[0], int(os.environ.get("PULUMI_STAND_IN_EXIT", "0"))))
 """
 
 GH_STAND_IN = r"""

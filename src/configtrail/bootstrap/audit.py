@@ -1,4 +1,4 @@
-"""What the audit role reads: the archive of each audited environment.
+"""What the audit role reads: the archive of the audited stack (bootstrap `auditStack`).
 
 The monthly audit report (.github/workflows/audit-report.yml) lists the archive and reads its
 deliveries. Where they are comes from the environment's own stack file
@@ -17,9 +17,6 @@ from pathlib import Path
 from configtrail import estate as estate_module
 from configtrail.settings import SettingsError
 from configtrail.stack import names
-
-# The report assumes the role for at most this long (role-duration-seconds in the workflow).
-SESSION_SECONDS = 3600
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The bootstrap project's offline plan: the real program under the same mock runtime and
-capture as the recording stack (configtrail/plan/), written in `pulumi stack export` shape."""
+capture as the recording stack (configtrail/plan/), one bootstrap stack per account of the estate,
+written in `pulumi stack export` shape."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from configtrail import estate as estate_module
 from configtrail.bootstrap import program
 from configtrail.bootstrap import settings as settings_module
-from configtrail.bootstrap.settings import BootstrapSettings
+from configtrail.bootstrap.settings import AccountBootstrap
 from configtrail.plan import export, runner
 from configtrail.plan.capture import CapturedResource
-from configtrail.settings import SettingsError
 
 
 @dataclass
 class BootstrapPlan:
     stack: str
-    settings: BootstrapSettings
+    account: AccountBootstrap
     resources: list[CapturedResource]
     outputs: dict[str, Any]
 
@@ -27,28 +28,36 @@ class BootstrapPlan:
         return [r for r in self.resources if r.type == type_token]
 
 
-def stack_names(directory: Path = program.PROJECT_DIR) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
-
-
-def run(stack: str, directory: Path = program.PROJECT_DIR) -> BootstrapPlan:
-    """Validate `<directory>/Pulumi.<stack>.yaml`, then register the program against the mocks."""
-    path = directory / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = ", ".join(stack_names(directory)) or "none"
-        raise SettingsError([f"{_shown(path)}: no such stack file (bootstrap stacks: {known})"])
-    raw = settings_module.read_stack_file(path)
-    settings = settings_module.from_config(raw, _shown(path))
+def run_account(account: AccountBootstrap) -> BootstrapPlan:
+    """Register one account's bootstrap program against the mocks (in that account)."""
     resources, outputs = runner.register(
-        lambda: program.build(settings),
+        lambda: program.build(account),
         project=program.PROJECT,
-        stack=stack,
-        config=raw,
-        home_region=settings.home_region,
-        account_id=settings.account_id,
+        stack=account.stack_name,
+        config={},
+        home_region=account.region,
+        account_id=account.account_id,
         preview=False,
     )
-    return BootstrapPlan(stack, settings, resources, outputs)
+    return BootstrapPlan(account.stack_name, account, resources, outputs)
+
+
+def run_all(
+    settings_file: Path = settings_module.SETTINGS_FILE,
+    environments: Path = estate_module.ENVIRONMENTS,
+) -> list[BootstrapPlan]:
+    """Every account's plan, after validating the settings file and the estate together."""
+    found = settings_module.load_accounts(settings_file, environments)
+    return [run_account(account) for account in found.values()]
+
+
+def run(
+    account_id: str,
+    settings_file: Path = settings_module.SETTINGS_FILE,
+    environments: Path = estate_module.ENVIRONMENTS,
+) -> BootstrapPlan:
+    found = settings_module.load_accounts(settings_file, environments)
+    return run_account(settings_module.account_of_stack(f"account-{account_id}", found))
 
 
 def stack_export(plan: BootstrapPlan) -> dict[str, Any]:
@@ -74,10 +83,3 @@ def write(plan: BootstrapPlan, out_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(stack_export(plan), indent=2, sort_keys=True) + "\n")
     return target
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(runner.REPO_ROOT))
-    except ValueError:
-        return str(path)

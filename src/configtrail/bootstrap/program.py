@@ -1,9 +1,12 @@
-"""The bootstrap program: GitHub's OIDC provider and the pipeline's roles in one AWS account.
+"""The bootstrap program: one AWS account's GitHub OIDC provider, permissions boundaries and the
+pipeline roles of the stacks in that account.
 
-`build()` is what both the real program (`bootstrap/__main__.py`) and the offline plan
-(`configtrail bootstrap-plan`) run. With `auditRole` (the default) it adds the read-only role of
-the monthly audit report. The roles are protected: deleting one by accident would stop
-every deploy until an administrator runs this project again.
+`build()` is what both the real program (`bootstrap/__main__.py`, stack `account-<id>`) and the
+offline plan (`configtrail bootstrap-plan`) run. Per stack of the account: a read-only preview
+role, a deploy role, and for a protected archive an archive-admin role; with a self-managed
+backend the account's secrets key; with `auditRole` in the audited stack's account the audit
+role. Roles are protected: deleting one by accident would stop every deploy until an
+administrator runs this project again.
 """
 
 from __future__ import annotations
@@ -16,116 +19,135 @@ import pulumi_aws as aws
 
 from configtrail.bootstrap import audit, documents
 from configtrail.bootstrap import settings as settings_module
-from configtrail.bootstrap.settings import (
-    AUDIT_GITHUB_ENVIRONMENT,
-    BootstrapSettings,
-    audit_role_name,
-    deploy_role_name,
-    preview_role_name,
-)
+from configtrail.bootstrap.settings import AUDIT_GITHUB_ENVIRONMENT, AccountBootstrap
+from configtrail.stack import names
 from configtrail.stack.base import child, json_policy
 
 PROJECT = "configtrail-bootstrap"
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "bootstrap"
 
 
-class GitHubDeployAccess(pulumi.ComponentResource):
-    """The OIDC provider, the read-only preview role and one deploy role per environment.
+def backend_of(account: AccountBootstrap) -> documents.Backend | None:
+    """The self-managed backend as this account's roles reach it (None: Pulumi Cloud)."""
+    if account.state_bucket is None:
+        return None
+    return documents.Backend(
+        state_bucket=account.state_bucket,
+        secrets_key_alias=account.settings.secrets_key_alias,
+        region=account.region,
+    )
 
-    Exposes `provider_arn`, `preview_role_arn` and `deploy_role_arns` (environment -> ARN).
-    """
+
+class PipelineBoundaries(pulumi.ComponentResource):
+    """The account's two permissions boundaries: one on every pipeline role, one on every role a
+    stack creates. Exposes `deploy_arn` and `workload_arn`."""
 
     def __init__(
-        self, name: str, settings: BootstrapSettings, opts: pulumi.ResourceOptions | None = None
+        self, name: str, account: AccountBootstrap, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("configtrail:bootstrap:GitHubDeployAccess", name, None, opts)
-        provider = opts.provider if opts else None
-        invoke = pulumi.InvokeOutputOptions(provider=provider)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
+        super().__init__("configtrail:bootstrap:PipelineBoundaries", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(provider=opts.provider if opts else None)
         partition = aws.get_partition_output(opts=invoke).partition
-        repo = settings.repository
-
-        if settings.oidc_provider == "create":
-            self.provider_arn = aws.iam.OpenIdConnectProvider(
-                f"{name}-oidc-provider",
-                url=documents.GITHUB_OIDC_URL,
-                client_id_lists=[documents.AUDIENCE],
-                opts=child(self, protect=True),
-            ).arn
-        else:
-            self.provider_arn = pulumi.Output.all(partition, account).apply(
-                lambda v: documents.provider_arn(*v)
-            )
-
-        preview = aws.iam.Role(
-            f"{name}-preview",
-            name=preview_role_name(settings.role_prefix),
-            description=f"ConfigTrail pipeline: read-only previews and drift checks for {repo}",
-            assume_role_policy=json_policy(
-                self.provider_arn,
-                build=lambda arn: documents.github_trust(
-                    arn,
-                    [
-                        documents.pull_request_subject(repo),
-                        documents.branch_subject(repo, settings.default_branch),
-                    ],
-                ),
-            ),
-            max_session_duration=documents.PREVIEW_SESSION_SECONDS,
-            opts=child(self, protect=True),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-preview-read",
-            role=preview.name,
+        prefix = account.settings.role_prefix
+        self.deploy_arn = aws.iam.Policy(
+            f"{name}-deploy",
+            name=settings_module.deploy_boundary_name(prefix),
+            description="ConfigTrail pipeline: boundary of every pipeline role",
             policy=json_policy(
                 partition,
-                account,
-                build=lambda part, acct: documents.preview_permissions(
-                    part,
-                    acct,
-                    settings.environments,
-                    settings.state_bucket,
-                    settings.secrets_key_arn,
-                ),
+                build=lambda part: documents.deploy_boundary(part, account.account_id, prefix),
             ),
-            opts=child(self),
-        )
-        self.preview_role_arn = preview.arn
+            opts=child(self, protect=True),
+        ).arn
+        self.workload_arn = aws.iam.Policy(
+            f"{name}-workload",
+            name=names.WORKLOAD_BOUNDARY,
+            description="ConfigTrail: boundary of every role a ConfigTrail stack creates",
+            policy=json_policy(partition, build=lambda _: documents.workload_boundary()),
+            opts=child(self, protect=True),
+        ).arn
+        self.register_outputs({"deployArn": self.deploy_arn, "workloadArn": self.workload_arn})
 
-        self.deploy_role_arns: dict[str, pulumi.Output[str]] = {}
-        for env in settings.environments:
-            role = aws.iam.Role(
-                f"{name}-deploy-{env}",
-                name=deploy_role_name(settings.role_prefix, env),
-                description=f"ConfigTrail pipeline: deploys {env} from {repo} (environment {env})",
+
+class StackPipelineRoles(pulumi.ComponentResource):
+    """One stack's roles: preview (pull requests, default branch), deploy (its GitHub
+    environment) and, for a protected archive, archive-admin (`<stack>-archive-admin`).
+    Exposes `preview_arn`, `deploy_arn` and `archive_admin_arn` (or None)."""
+
+    def __init__(
+        self,
+        name: str,
+        account: AccountBootstrap,
+        stack: str,
+        provider_arn: pulumi.Input[str],
+        boundaries: PipelineBoundaries,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("configtrail:bootstrap:StackPipelineRoles", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(provider=opts.provider if opts else None)
+        partition = aws.get_partition_output(opts=invoke).partition
+        settings = account.settings
+        repo = settings.repository
+        acct = account.account_id
+        backend = backend_of(account)
+        protected = stack in [s.name for s in account.protected_archives()]
+
+        def role(suffix: str, role_name: str, subjects: list[str], what: str, policy) -> Any:
+            created = aws.iam.Role(
+                f"{name}-{suffix}",
+                name=role_name,
+                description=f"ConfigTrail pipeline: {what} {stack} from {repo}",
                 assume_role_policy=json_policy(
-                    self.provider_arn,
-                    build=lambda arn, env=env: documents.github_trust(
-                        arn, [documents.environment_subject(repo, env)]
-                    ),
+                    provider_arn, build=lambda arn: documents.github_trust(arn, subjects)
                 ),
-                max_session_duration=settings.deploy_session_seconds,
+                max_session_duration=settings.session_seconds,
+                permissions_boundary=boundaries.deploy_arn,
                 opts=child(self, protect=True),
             )
             aws.iam.RolePolicy(
-                f"{name}-deploy-{env}-manage",
-                role=role.name,
-                policy=json_policy(
-                    partition,
-                    account,
-                    build=lambda part, acct, env=env: documents.deploy_permissions(
-                        part, acct, env, settings.state_bucket, settings.secrets_key_arn
-                    ),
-                ),
+                f"{name}-{suffix}-policy",
+                role=created.name,
+                policy=json_policy(partition, boundaries.workload_arn, build=policy),
                 opts=child(self),
             )
-            self.deploy_role_arns[env] = role.arn
+            return created.arn
 
+        self.preview_arn = role(
+            "preview",
+            settings_module.preview_role_name(settings.role_prefix, stack),
+            [
+                documents.pull_request_subject(repo),
+                documents.branch_subject(repo, settings.default_branch),
+            ],
+            "read-only previews and drift checks of",
+            lambda part, _: documents.preview_permissions(part, acct, stack, backend),
+        )
+        self.deploy_arn = role(
+            "deploy",
+            settings_module.deploy_role_name(settings.role_prefix, stack),
+            [documents.environment_subject(repo, stack)],
+            f"deploys (environment {stack})",
+            lambda part, boundary: documents.deploy_permissions(
+                part, acct, stack, boundary, backend, protect_archive=protected
+            ),
+        )
+        self.archive_admin_arn = None
+        if protected:
+            environment = settings_module.archive_admin_environment(stack)
+            self.archive_admin_arn = role(
+                "archive-admin",
+                settings_module.archive_admin_role_name(settings.role_prefix, stack),
+                [documents.environment_subject(repo, environment)],
+                f"changes the protected archive settings (environment {environment}) of",
+                lambda part, boundary: documents.deploy_permissions(
+                    part, acct, stack, boundary, backend, protect_archive=False
+                ),
+            )
         self.register_outputs(
             {
-                "providerArn": self.provider_arn,
-                "previewRoleArn": self.preview_role_arn,
-                "deployRoleArns": self.deploy_role_arns,
+                "previewArn": self.preview_arn,
+                "deployArn": self.deploy_arn,
+                "archiveAdminArn": self.archive_admin_arn,
             }
         )
 
@@ -134,30 +156,29 @@ class AuditReadAccess(pulumi.ComponentResource):
     """The read-only role of the monthly audit report (.github/workflows/audit-report.yml).
 
     Trusts only jobs in the GitHub environment `audit`; reads the recorded history of the audited
-    environments' archives and can do nothing else (documents.audit_permissions). Exposes
-    `role_arn` and `archives` (environment -> {source, region}, the workflow's variables).
+    stack's archive and can do nothing else (documents.audit_permissions). Exposes `role_arn` and
+    `archive` ({stack, source, region}: the workflow's variables).
     """
 
     def __init__(
         self,
         name: str,
-        settings: BootstrapSettings,
+        account: AccountBootstrap,
         provider_arn: pulumi.Input[str],
-        archives: list[audit.Archive],
+        archive: audit.Archive,
+        boundary_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("configtrail:bootstrap:AuditReadAccess", name, None, opts)
-        provider = opts.provider if opts else None
-        invoke = pulumi.InvokeOutputOptions(provider=provider)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
+        invoke = pulumi.InvokeOutputOptions(provider=opts.provider if opts else None)
         partition = aws.get_partition_output(opts=invoke).partition
+        settings = account.settings
         repo = settings.repository
-        audited = ", ".join(archive.env for archive in archives)
-
+        acct = account.account_id
         role = aws.iam.Role(
             f"{name}-role",
-            name=audit_role_name(settings.role_prefix),
-            description=f"ConfigTrail audit report: reads the archived history of {audited} "
+            name=settings_module.audit_role_name(settings.role_prefix),
+            description=f"ConfigTrail audit report: reads the archived history of {archive.env} "
             f"for {repo} (environment {AUDIT_GITHUB_ENVIRONMENT})",
             assume_role_policy=json_policy(
                 provider_arn,
@@ -165,7 +186,8 @@ class AuditReadAccess(pulumi.ComponentResource):
                     arn, [documents.environment_subject(repo, AUDIT_GITHUB_ENVIRONMENT)]
                 ),
             ),
-            max_session_duration=audit.SESSION_SECONDS,
+            max_session_duration=settings.session_seconds,
+            permissions_boundary=boundary_arn,
             opts=child(self, protect=True),
         )
         aws.iam.RolePolicy(
@@ -173,63 +195,108 @@ class AuditReadAccess(pulumi.ComponentResource):
             role=role.name,
             policy=json_policy(
                 partition,
-                account,
-                build=lambda part, acct: documents.audit_permissions(part, acct, archives),
+                build=lambda part: documents.audit_permissions(part, acct, [archive]),
             ),
             opts=child(self),
         )
         self.role_arn = role.arn
-        self.archives = account.apply(
-            lambda acct: {
-                archive.env: {"source": archive.source(acct), "region": archive.region}
-                for archive in archives
-            }
-        )
-        self.register_outputs({"roleArn": self.role_arn, "archives": self.archives})
+        self.archive = {
+            "stack": archive.env,
+            "source": archive.source(acct),
+            "region": archive.region,
+        }
+        self.register_outputs({"roleArn": self.role_arn, "archive": self.archive})
 
 
-def build(settings: BootstrapSettings) -> dict[str, Any]:
-    """Register everything; return the stack outputs (the values the repository needs)."""
+def build(account: AccountBootstrap) -> dict[str, Any]:
+    """Register everything of one account; return the stack outputs (what GitHub needs)."""
     provider = aws.Provider(
         "aws",
-        region=settings.home_region,
-        default_tags={"tags": settings.tags} if settings.tags else None,
+        region=account.region,
+        allowed_account_ids=[account.account_id],
+        default_tags={"tags": account.tags} if account.tags else None,
     )
-    access = GitHubDeployAccess("github", settings, pulumi.ResourceOptions(provider=provider))
+    opts = pulumi.ResourceOptions(provider=provider)
+    invoke = pulumi.InvokeOutputOptions(provider=provider)
+    partition = aws.get_partition_output(opts=invoke).partition
+    if account.oidc_provider == "create":
+        provider_arn = aws.iam.OpenIdConnectProvider(
+            "github-oidc-provider",
+            url=documents.GITHUB_OIDC_URL,
+            client_id_lists=[documents.AUDIENCE],
+            opts=pulumi.ResourceOptions(provider=provider, protect=True, retain_on_delete=True),
+        ).arn
+    else:
+        provider_arn = partition.apply(lambda p: documents.provider_arn(p, account.account_id))
+    boundaries = PipelineBoundaries("boundaries", account, opts)
     outputs: dict[str, Any] = {
-        "oidcProviderArn": access.provider_arn,
-        # Repository variable AWS_PREVIEW_ROLE_ARN.
-        "previewRoleArn": access.preview_role_arn,
-        # Variable AWS_DEPLOY_ROLE_ARN of each GitHub environment.
-        "deployRoleArns": access.deploy_role_arns,
+        "accountId": account.account_id,
+        "oidcProviderArn": provider_arn,
+        "workloadBoundaryArn": boundaries.workload_arn,
     }
-    if settings.audit_role:
-        reader = AuditReadAccess(
-            "audit",
-            settings,
-            access.provider_arn,
-            audit.archives(settings.audited_environments),
-            pulumi.ResourceOptions(provider=provider),
+    stacks: dict[str, Any] = {}
+    backend = backend_of(account)
+    for stack in account.stack_names:
+        roles = StackPipelineRoles(f"stack-{stack}", account, stack, provider_arn, boundaries, opts)
+        # Variables of the stack's GitHub environment(s) (README, "Pipeline").
+        entry: dict[str, Any] = {
+            "previewRoleArn": roles.preview_arn,
+            "deployRoleArn": roles.deploy_arn,
+        }
+        if roles.archive_admin_arn is not None:
+            entry["archiveAdminRoleArn"] = roles.archive_admin_arn
+        if backend is not None:
+            entry["secretsProvider"] = backend.secrets_provider(stack)
+        stacks[stack] = entry
+    outputs["stacks"] = stacks
+    if backend is not None:
+        key = aws.kms.Key(
+            "pulumi-secrets-key",
+            description="ConfigTrail: Pulumi secrets of this account's stacks (one encryption "
+            "context per stack)",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json_policy(
+                partition, build=lambda part: documents.secrets_key_policy(part, account.account_id)
+            ),
+            opts=pulumi.ResourceOptions(provider=provider, protect=True, retain_on_delete=True),
         )
-        # Repository variable AUDIT_ROLE_ARN.
+        aws.kms.Alias(
+            "pulumi-secrets-alias",
+            name=account.settings.secrets_key_alias,
+            target_key_id=key.key_id,
+            opts=opts,
+        )
+        outputs["secretsKeyArn"] = key.arn
+    if account.audit_stack is not None:
+        [archive] = audit.archives([account.audit_stack.name])
+        reader = AuditReadAccess(
+            "audit", account, provider_arn, archive, boundaries.deploy_arn, opts
+        )
+        # Variables of the GitHub environment `audit`: AUDIT_ROLE_ARN, AUDIT_ARCHIVE,
+        # AUDIT_AWS_REGION.
         outputs["auditRoleArn"] = reader.role_arn
-        # AUDIT_ARCHIVE (source) and AUDIT_AWS_REGION (region) of the archive to report on.
-        outputs["auditArchives"] = reader.archives
+        outputs["auditArchive"] = reader.archive
     return outputs
 
 
-def stack_file(stack: str) -> Path:
-    return PROJECT_DIR / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
-
-
 def main() -> None:
-    """Entry point of the real program: validate the engine's config, then register."""
-    from pulumi.runtime import config as runtime_config
+    """Entry point of the real program: the account comes from the stack name (account-<id>),
+    everything else from bootstrap/pipeline.yaml and environments/."""
+    from configtrail.settings import SettingsError
 
-    stack = pulumi.get_stack()
-    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    path = stack_file(stack)
-    source = str(path.relative_to(PROJECT_DIR.parent)) if path.exists() else f"stack {stack}"
-    settings = settings_module.from_config(raw, source)
-    for key, value in build(settings).items():
+    # The engine passes the stack's config to the program in the environment (public API).
+    raw = pulumi.runtime.get_config_env()
+    stray = sorted(key for key in raw if key.startswith(f"{PROJECT}:"))
+    if stray:
+        raise SettingsError(
+            [
+                f"stack {pulumi.get_stack()}: {key}: bootstrap settings live in "
+                "bootstrap/pipeline.yaml, not in stack config; remove it with "
+                f"`pulumi config rm {key}`"
+                for key in stray
+            ]
+        )
+    account = settings_module.account_of_stack(pulumi.get_stack(), settings_module.load_accounts())
+    for key, value in build(account).items():
         pulumi.export(key, value)

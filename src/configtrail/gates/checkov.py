@@ -280,7 +280,8 @@ def run(
     frameworks = [
         name for name, files in zip(FRAMEWORKS, (plans, workflows, secrets), strict=True) if files
     ]
-    files = [*plans, *workflows, *secrets]
+    views = schema_compatible_copies(workflows, root)
+    files = [*plans, *views, *secrets]
     command = [
         str(checkov),
         "--config-file",
@@ -302,7 +303,31 @@ def run(
         raise RuntimeError(f"checkov printed no JSON report:\n{done.stdout[-2000:]}") from None
     scanned = dict(zip(FRAMEWORKS, (plans, workflows, secrets), strict=True))
     reports = reports if isinstance(reports, list) else [reports]
-    return _sort(reports, scanned, accepted or [], root)
+    aliases = {
+        _relative(str(view), root): _relative(str(original), root)
+        for view, original in zip(views, workflows, strict=True)
+    }
+    return _sort(reports, scanned, accepted or [], root, aliases)
+
+
+# checkov's bundled workflow schema predates GitHub's `concurrency.queue` (`queue: max`), and
+# checkov skips a workflow that fails its schema without a word. It scans a copy with only that
+# key removed (build/checkov/.github/workflows/), and findings name the original file.
+_QUEUE_KEY = re.compile(r"^\s+queue:\s*(single|max)\s*(#.*)?$")
+
+
+def schema_compatible_copies(workflows: list[Path], root: Path) -> list[Path]:
+    if not workflows:
+        return []
+    target = root / "build" / "checkov" / ".github" / "workflows"
+    target.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for workflow in workflows:
+        lines = workflow.read_text().splitlines(keepends=True)
+        copy = target / workflow.name
+        copy.write_text("".join(line for line in lines if not _QUEUE_KEY.match(line)))
+        copies.append(copy)
+    return copies
 
 
 def _relative(name: str, root: Path) -> str:
@@ -325,6 +350,7 @@ def _sort(
     scanned_files: dict[str, list[Path]],
     accepted: list[Acceptance],
     root: Path,
+    aliases: dict[str, str] | None = None,
 ) -> Result:
     version = ""
     summaries: dict[str, dict[str, int]] = {}
@@ -339,12 +365,13 @@ def _sort(
             "failed": summary.get("failed", 0),
         }
         for failed in report.get("results", {}).get("failed_checks", []):
+            path = _relative(failed.get("file_abs_path") or failed["file_path"], root)
             findings.append(
                 Finding(
                     report["check_type"],
                     failed["check_id"],
                     failed.get("check_name", ""),
-                    _relative(failed.get("file_abs_path") or failed["file_path"], root),
+                    (aliases or {}).get(path, path),
                     failed.get("resource", ""),
                 )
             )

@@ -116,6 +116,8 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             }
         if typ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
             return {"arn": physical, "name": physical.rsplit("/", 1)[-1]}
+        if typ == "aws:iam/policy:Policy":
+            return {"arn": f"arn:{PARTITION}:iam::{self.account_id}:policy/{physical}"}
         if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", "")).removeprefix("https://")
             return {"arn": f"arn:{PARTITION}:iam::{self.account_id}:oidc-provider/{host}"}

@@ -43,6 +43,7 @@ class OrganizationAggregator(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description="ConfigTrail: lets AWS Config read the organization for the aggregator",
+            permissions_boundary=args.account.workload_boundary,
             assume_role_policy=json_policy(
                 args.account.account_id,
                 build=lambda account: documents.service_trust_policy(

@@ -328,6 +328,7 @@ class HistoryVault(pulumi.ComponentResource):
             f"{name}-replication-role",
             name=args.role_name,
             description="ConfigTrail: S3 replication of the Config archive into the vault",
+            permissions_boundary=args.account.workload_boundary,
             assume_role_policy=json_policy(
                 args.account.account_id,
                 build=lambda account: documents.service_trust_policy(

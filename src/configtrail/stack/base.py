@@ -19,6 +19,16 @@ class Account:
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
 
+    @property
+    def workload_boundary(self) -> pulumi.Output[str]:
+        """The permissions boundary every role of the stack carries (the bootstrap project
+        creates it; the pipeline's deploy roles may create only roles that carry it)."""
+        from configtrail.stack import names
+
+        return pulumi.Output.all(self.partition, self.account_id).apply(
+            lambda v: names.workload_boundary_arn(*v)
+        )
+
 
 def child(
     parent: pulumi.Resource,

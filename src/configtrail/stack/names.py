@@ -36,3 +36,15 @@ def rule_name(stack: str, rule: str) -> str:
 def aggregator_name(stack: str) -> str:
     """The organization aggregator of an aggregator stack."""
     return resource_prefix(stack)
+
+
+# The Pulumi project of the stacks (infra/Pulumi.yaml): state paths and stack names use it.
+PROJECT = "configtrail"
+# The permissions boundary every role a stack creates carries. The bootstrap project creates this
+# managed policy in each account (configtrail/bootstrap/documents.workload_boundary), and the
+# pipeline's deploy roles may create only roles that carry it.
+WORKLOAD_BOUNDARY = "configtrail-pipeline-boundary"
+
+
+def workload_boundary_arn(partition: str, account_id: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:policy/{WORKLOAD_BOUNDARY}"

@@ -63,6 +63,7 @@ class RecorderRole(pulumi.ComponentResource):
             f"{name}-custom",
             name=args.role_name,
             description="ConfigTrail: role AWS Config records and delivers with",
+            permissions_boundary=args.account.workload_boundary,
             assume_role_policy=json_policy(
                 args.account.account_id,
                 build=lambda account: documents.service_trust_policy(
