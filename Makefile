@@ -207,6 +207,7 @@ refresh: venv
 ## destroy: pulumi destroy of STACK, never touching protected history (real cloud)
 destroy: venv
 	$(require-env)
+	@COMMAND=destroy $(BIN)/configtrail pipeline confirm --stack $(ENV)
 	$(PIPELINE_RUN) --command destroy
 
 ## drift: refresh-preview of STACK; writes build/drift/ENV.log and ENV.json; exit 1 drift, 2 failed

@@ -39,7 +39,11 @@ def make_pulumi(stand_in, target, env, tmp_path, stacks=ALL, exits=None, outputs
         "PULUMI_STAND_IN_OUTPUTS": json.dumps(outputs or {}),
     }
     extra.update(
-        {k: v for k, v in variables.items() if k in ("STACK", "MESSAGE", "SECRETS_PROVIDER")}
+        {
+            k: v
+            for k, v in variables.items()
+            if k in ("STACK", "MESSAGE", "SECRETS_PROVIDER", "CONFIRM")
+        }
     )
     build = tmp_path / "build"
     done = run_make(
@@ -208,7 +212,7 @@ def test_a_stack_that_exists_but_cannot_be_selected_is_an_error(pulumi_stand_in,
 def test_other_targets_select_the_existing_stack_and_run(
     pulumi_stand_in, tmp_path, target, expected
 ):
-    done, _ = make_pulumi(pulumi_stand_in, target, "trial", tmp_path, MESSAGE="m")
+    done, _ = make_pulumi(pulumi_stand_in, target, "trial", tmp_path, MESSAGE="m", CONFIRM="trial")
     assert done.returncode == 0, done.stderr
     first, second = commands(pulumi_stand_in)
     assert first == ["stack", "select", "--stack", "trial"]
@@ -217,7 +221,7 @@ def test_other_targets_select_the_existing_stack_and_run(
 
 @pytest.mark.parametrize("target", ["converged", "refresh", "destroy"])
 def test_commands_on_a_missing_stack_stop_with_a_message(pulumi_stand_in, tmp_path, target):
-    done, _ = make_pulumi(pulumi_stand_in, target, "trial", tmp_path, stacks="")
+    done, _ = make_pulumi(pulumi_stand_in, target, "trial", tmp_path, stacks="", CONFIRM="trial")
     assert done.returncode == 2
     assert "stack trial does not exist" in done.stderr
     assert all(c[0] == "stack" for c in commands(pulumi_stand_in))
@@ -295,3 +299,13 @@ def test_drift_of_a_stack_never_deployed_is_a_failed_check_not_drift(pulumi_stan
     report = json.loads((tmp_path / "drift" / "ml-prod.json").read_text())
     assert report["status"] == "failed"
     assert "nothing is deployed" in (tmp_path / "drift" / "ml-prod.log").read_text()
+
+
+@pytest.mark.parametrize("typed", [None, "", "ml-dev", "trial "])
+def test_make_destroy_needs_the_stack_name_typed(pulumi_stand_in, tmp_path, typed):
+    """The same typed confirmation as the dispatch workflow, at a terminal too: nothing runs."""
+    variables = {} if typed is None else {"CONFIRM": typed}
+    done, _ = make_pulumi(pulumi_stand_in, "destroy", "trial", tmp_path, **variables)
+    assert done.returncode != 0
+    assert "needs CONFIRM=trial" in done.stderr
+    assert pulumi_stand_in.calls() == [], "the CLI never ran"
