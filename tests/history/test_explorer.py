@@ -174,3 +174,17 @@ def test_nothing_in_the_window(run_cli, source):
     code, out, _ = run_cli("--source", *source, "--format", "json", "--since", "2030-01-01")
     assert code == 0
     assert json.loads(out)["timelines"] == []
+
+
+def test_an_empty_source_says_so_and_is_unusable(run_cli, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run_cli("--source", str(empty))
+    assert code == 2 and out == ""
+    assert "holds no AWS Config deliveries" in err and "key prefix" in err
+
+
+def test_filters_that_match_nothing_say_so_and_exit_non_zero(run_cli, source):
+    code, _, err = run_cli("--source", *source, "--resource-id", "no-such-resource")
+    assert code == 1
+    assert "no resource matched the filters" in err and "no-such-resource" in err

@@ -344,6 +344,12 @@ class ConsoleProgress(scan.Progress):
 # --- run ---------------------------------------------------------------------------------------
 
 
+def _filters_line(filters) -> str:
+    from configtrail.history.render import filters_text
+
+    return "; ".join(f"{label}: {value}" for label, value in filters_text(filters))
+
+
 def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False)
     try:
@@ -371,6 +377,15 @@ def run(args: argparse.Namespace) -> int:
                     summary = scan.scan(source, filters, store, progress)
         except (SourceError, athena.AthenaError) as error:
             err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
+            return UNUSABLE
+        if not args.athena_workgroup and summary.files_listed == 0:
+            err.print(
+                f"configtrail history: {summary.source}: holds no AWS Config deliveries (nothing "
+                "under <prefix>/AWSLogs/<account>/Config/<region>/...); check --source and the "
+                "key prefix (the stack's keyPrefix, default configtrail)",
+                markup=False,
+                soft_wrap=True,
+            )
             return UNUSABLE
         generated = datetime.now(UTC)
         controls = compliance.build(
@@ -418,4 +433,15 @@ def run(args: argparse.Namespace) -> int:
         ),
         soft_wrap=True,
     )
+    if summary.items_kept == 0:
+        # Deliveries were there, but no item matched: an empty report must not pass for a clean
+        # one (a mistyped --resource-id, another account). A window without changes is fine: the
+        # resources' earlier state was kept.
+        err.print(
+            f"history: no resource matched the filters ({_filters_line(filters)}) among "
+            f"{summary.items_read} items read; check them",
+            markup=False,
+            soft_wrap=True,
+        )
+        return SKIPPED
     return OK if summary.clean else SKIPPED
