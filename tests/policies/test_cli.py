@@ -255,3 +255,14 @@ def test_an_encoded_stack_request_is_the_request_the_engine_would_send(plan_docu
     assert [r.urn for r in wire.analyze_stack_request(some).decode().resources] == [
         s.urn for s in some
     ]
+
+
+def test_one_pack_version_is_shown(plan_documents, tmp_path, capsys):
+    """The SDK writes its placeholder 0.0.1 into its own diagnostics; the report shows the
+    version of PulumiPolicy.yaml everywhere."""
+    path = _write(tmp_path, "p.json", plan_documents["prod"]["preview"])
+    main(["policy-check", path, "--format", "json"])
+    out = capsys.readouterr().out
+    assert "@v0.0.1" not in out and "0.0.1" not in json.loads(out)["reports"][0]["version"]
+    assert "can't run policy" in out, "the preview holds a value the SDK waits for"
+    assert "configtrail-guardrails@0.1.0" in out

@@ -2,6 +2,7 @@
 configuration history, read from the archive bucket, a local copy of it, or through Athena.
 
 Exit codes: 0 every file and item was read; 1 the report was written but something was skipped
+(or no item matched the filters)
 (each skipped file or item is named in a warning and in the report); 2 unusable input (a bad
 option, a source that cannot be listed, a failed Athena query) and no report.
 """

@@ -196,13 +196,21 @@ def evaluate_with(
             request = wire.analyze_stack_request([s for s in states if scope.judges(s.type)])
         findings += _findings(pack.analyze_stack(request), "stack", deployment, by_urn, stack_urn)
 
+    version = pack.version or info.version
+    if version != info.version:
+        # The SDK reports "0.0.1" (its comment: the CLI uses PulumiPolicy.yaml's version) and
+        # writes it into its own diagnostics ("policy pack 'name@v0.0.1'"); one version is shown.
+        for finding in findings:
+            finding.message = finding.message.replace(
+                f"'{info.name}@v{info.version}'", f"'{info.name}@{version}'"
+            )
     return Report(
         source=deployment.source,
         kind=deployment.kind,
         env=env,
         config=config_label,
         pack=info.name,
-        version=pack.version or info.version,
+        version=version,
         resources=len(states),
         levels={name: setting.level for name, setting in settings.items()},
         findings=findings,
