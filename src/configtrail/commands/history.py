@@ -2,9 +2,9 @@
 configuration history, read from the archive bucket, a local copy of it, or through Athena.
 
 Exit codes: 0 every file and item was read; 1 the report was written but something was skipped
-(or no item matched the filters)
-(each skipped file or item is named in a warning and in the report); 2 unusable input (a bad
-option, a source that cannot be listed, a failed Athena query) and no report.
+(each skipped file or item is named in a warning and in the report) or no item matched the
+filters; 2 unusable input (a bad option, a source that cannot be listed or holds no deliveries, a
+failed Athena query) and no report.
 """
 
 from __future__ import annotations
