@@ -228,3 +228,31 @@ def test_a_missing_report_is_exit_2(gh_stand_in, tmp_path):
     assert done.returncode == 2
     assert "no drift report" in done.stderr and "Traceback" not in done.stderr
     assert gh_stand_in.calls() == []
+
+
+def test_a_drift_report_for_a_stack_that_does_not_exist_writes_nothing(tmp_path, capsys):
+    from configtrail import cli
+
+    log = tmp_path / "drift.log"
+    log.write_text("no changes\n")
+    out = tmp_path / "drift"
+    code = cli.main(
+        [
+            "drift-report",
+            "--env",
+            "ml-prdo",
+            "--stack",
+            "ml-prdo",
+            "--log",
+            str(log),
+            "--pulumi-exit-code",
+            "0",
+            "--out",
+            str(out),
+            "--summary-dir",
+            str(tmp_path / "summary"),
+        ]
+    )
+    assert code == 2
+    assert "Pulumi.ml-prdo.yaml: no such stack file" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "summary").exists()

@@ -21,7 +21,13 @@ def register(subparsers) -> None:
     report = subparsers.add_parser(
         "drift-report", help="record a drift check's verdict from the pulumi exit code"
     )
-    report.add_argument("--env", required=True, help="environment name")
+    report.add_argument("--env", required=True, help="stack name (environments/Pulumi.<ENV>.yaml)")
+    report.add_argument(
+        "--environments-dir",
+        type=Path,
+        default=None,
+        help="directory of stack files (default: environments/)",
+    )
     report.add_argument("--stack", required=True, help="stack name the check ran on")
     report.add_argument("--log", type=Path, required=True, help="captured CLI output")
     report.add_argument("--pulumi-exit-code", type=int, required=True, metavar="CODE")
@@ -39,6 +45,17 @@ def register(subparsers) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from configtrail import estate
+
+    directory = args.environments_dir or estate.ENVIRONMENTS
+    known = estate.stack_names(directory)
+    if args.env not in known:
+        # A report for a stack that does not exist could open (or close) a drift issue for it.
+        _say(
+            f"drift-report: {estate.shown(estate.stack_path(args.env, directory))}: "
+            f"no such stack file (stacks: {', '.join(known) or 'none'}); nothing was written"
+        )
+        return 2
     if not args.log.is_file():
         _say(f"drift-report: {args.log}: no captured CLI output")
         return 2
