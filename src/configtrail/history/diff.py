@@ -197,6 +197,10 @@ def _walk_dicts(section: str, path: str, old: dict, new: dict, out: list[Change]
                 and (kind is not str or (a[:1] not in _JSON_STARTS and b[:1] not in _JSON_STARTS))
             ):
                 append(_new(Change, (section, child, "changed", a, b)))  # known to differ
+            elif kind is dict and type(b) is dict and a and b:
+                _walk_dicts(section, child, a, b, out)  # known to differ
+            elif kind is list and type(b) is list and a and b:
+                _walk_lists(section, child, a, b, out)
             else:
                 _walk(section, child, a, b, out)
         elif key not in new:
