@@ -77,9 +77,21 @@ def _relationship_label(relationship: Any) -> str:
     return f"{name.strip()} {relationship.get('resourceType', '?')} {target}"
 
 
+# (relationships, their labels) of the last `after` compared: a timeline compares each item
+# twice, with the one before it and with the one after it. One tuple, replaced whole.
+_last_labels: tuple[Any, frozenset[str]] = (None, frozenset())
+
+
+def _labels(relationships: Any) -> frozenset[str]:
+    return frozenset(_relationship_label(r) for r in (relationships or []))
+
+
 def _relationship_changes(before: Any, after: Any) -> list[Change]:
-    old = {_relationship_label(r) for r in (before or [])}
-    new = {_relationship_label(r) for r in (after or [])}
+    global _last_labels
+    last, labels = _last_labels
+    old = labels if before is last and before is not None else _labels(before)
+    new = _labels(after)
+    _last_labels = (after, new)
     return [Change("relationships", label, "added", None, label) for label in sorted(new - old)] + [
         Change("relationships", label, "removed", label, None) for label in sorted(old - new)
     ]
