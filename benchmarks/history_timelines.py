@@ -13,7 +13,8 @@ in a fresh process and alternating for --rounds rounds:
   the timelines are compared with (DuckDB uses every core; its query fails on a bad file, so it is
   given the good ones).
 
-Prints the median wall time and peak resident memory of each, and their ratio.
+Prints the median wall time and peak resident memory of each, their ratio (of the medians and
+per round), and the machine's load average as each run started (a shared machine shows it).
 
     .venv/bin/python benchmarks/history_timelines.py             # or: make bench-history
     .venv/bin/python benchmarks/history_timelines.py --keep DIR  # reuse / keep the generated files
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import resource
 import statistics
@@ -234,13 +236,16 @@ def measure_duckdb(root: Path) -> dict:
 
 
 def _run(engine: str, root: Path) -> dict:
+    """One measurement in a fresh process, with the machine's load average (1 minute) as it
+    started: on a shared machine the two engines are only comparable within one run."""
+    load = round(os.getloadavg()[0], 2)
     output = subprocess.run(
         [sys.executable, __file__, "--measure", engine, str(root)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return json.loads(output)
+    return {**json.loads(output), "loadAverage": load}
 
 
 def main() -> int:
@@ -278,15 +283,21 @@ def main() -> int:
             **ours[-1],
             "seconds": seconds,
             "runs": [r["seconds"] for r in ours],
+            "loadAverages": [r["loadAverage"] for r in ours],
             "peakMemoryMB": max(r["peakMemoryMB"] for r in ours),
         },
         "duckdb": {
             **duck[-1],
             "seconds": duck_seconds,
             "runs": [r["seconds"] for r in duck],
+            "loadAverages": [r["loadAverage"] for r in duck],
             "peakMemoryMB": max(r["peakMemoryMB"] for r in duck),
         },
         "ratio": round(seconds / duck_seconds, 2),
+        "ratioPerRound": [
+            round(a["seconds"] / b["seconds"], 2) for a, b in zip(ours, duck, strict=True)
+        ],
+        "cores": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
     checks = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -76,9 +77,21 @@ def _relationship_label(relationship: Any) -> str:
     return f"{name.strip()} {relationship.get('resourceType', '?')} {target}"
 
 
+# (relationships, their labels) of the last `after` compared: a timeline compares each item
+# twice, with the one before it and with the one after it. One tuple, replaced whole.
+_last_labels: tuple[Any, frozenset[str]] = (None, frozenset())
+
+
+def _labels(relationships: Any) -> frozenset[str]:
+    return frozenset(_relationship_label(r) for r in (relationships or []))
+
+
 def _relationship_changes(before: Any, after: Any) -> list[Change]:
-    old = {_relationship_label(r) for r in (before or [])}
-    new = {_relationship_label(r) for r in (after or [])}
+    global _last_labels
+    last, labels = _last_labels
+    old = labels if before is last and before is not None else _labels(before)
+    new = _labels(after)
+    _last_labels = (after, new)
     return [Change("relationships", label, "added", None, label) for label in sorted(new - old)] + [
         Change("relationships", label, "removed", label, None) for label in sorted(old - new)
     ]
@@ -102,12 +115,14 @@ def diff_sections(before: dict[str, Any], after: dict[str, Any]) -> list[Change]
         old, new = _decoded(old), _decoded(new)
         if _same(old, new):
             continue
-        if (type(old) is dict and type(new) is dict and old and new) or (
-            type(old) is list and type(new) is list and old and new
-        ):
+        kind = type(old)
+        if kind is type(new) and (kind is dict or kind is list) and old and new:
             found: list[Change] = []
-            _walk(section, "", old, new, found)
-            found.sort(key=lambda change: change.path)
+            if kind is dict:
+                _walk_dicts(section, "", old, new, found)
+            else:
+                _walk_lists(section, "", old, new, found)
+            found.sort(key=_PATH)
             changes.extend(found)
         else:
             changes.extend(flat_changes(section, old, new))
@@ -131,51 +146,110 @@ def _same(a: Any, b: Any) -> bool:
 
 _CONTAINERS = (dict, list)
 _SORTED = msgspec.json.Encoder(order="sorted")
+_PATH = operator.itemgetter(1)  # Change.path
+# _new(Change, fields) is Change(*fields) without the named tuple's constructor in Python:
+# millions are made.
+_new = tuple.__new__
 
 
 def _walk(section: str, path: str, old: Any, new: Any, out: list[Change]) -> None:
+    """The changes between two values at `path` (embedded JSON decoded first)."""
     old, new = _decoded(old), _decoded(new)
     if _same(old, new):
         return
-    if type(old) is dict and type(new) is dict and old and new:
-        keys = old.keys() if old.keys() == new.keys() else old.keys() | new.keys()
-        try:
-            ordered = sorted(keys)
-        except TypeError:
-            ordered = sorted(keys, key=str)
-        for key in ordered:
-            child = f"{path}.{key}" if path else str(key)
-            if key not in new:
-                out.extend(
-                    Change(section, p, "removed", v, None) for p, v in flatten(old[key], child)
-                )
-            elif key not in old:
-                out.extend(
-                    Change(section, p, "added", None, v) for p, v in flatten(new[key], child)
-                )
-            else:
-                _child(section, child, old[key], new[key], out)
-    elif type(old) is list and type(new) is list and old and new:
-        for index in range(max(len(old), len(new))):
-            child = f"{path}[{index}]"
-            if index >= len(new):
-                out.extend(
-                    Change(section, p, "removed", v, None) for p, v in flatten(old[index], child)
-                )
-            elif index >= len(old):
-                out.extend(
-                    Change(section, p, "added", None, v) for p, v in flatten(new[index], child)
-                )
-            else:
-                _child(section, child, old[index], new[index], out)
-    elif type(old) not in _CONTAINERS and type(new) not in _CONTAINERS:
-        out.append(Change(section, path, "changed", old, new))  # two different leaves
+    kind = type(old)
+    if kind is type(new) and (kind is dict or kind is list) and old and new:
+        if kind is dict:
+            _walk_dicts(section, path, old, new, out)
+        else:
+            _walk_lists(section, path, old, new, out)
+    elif kind not in _CONTAINERS and type(new) not in _CONTAINERS:
+        out.append(_new(Change, (section, path, "changed", old, new)))  # two different leaves
     else:
         out.extend(flat_changes(section, old, new, path))
 
 
-def _child(section: str, path: str, old: Any, new: Any, out: list[Change]) -> None:
-    """_walk for one child, with the common cases (equal or differing plain leaves) inline."""
+def _walk_dicts(section: str, path: str, old: dict, new: dict, out: list[Change]) -> None:
+    """Two non-empty dicts that differ: only the keys whose values differ are visited (in
+    sorted order); plain leaves that differ are compared here, without a call per key."""
+    same_keys = old.keys() == new.keys()
+    keys = old.keys() if same_keys else old.keys() | new.keys()
+    differing = []
+    for key in keys:
+        if not same_keys and (key not in new or key not in old):
+            differing.append(key)
+            continue
+        a = old[key]
+        b = new[key]
+        kind = type(a)
+        if kind is not type(b):
+            differing.append(key)
+        elif kind is dict or kind is list:
+            if not (a == b and _same(a, b)):
+                differing.append(key)
+        elif a != b:
+            differing.append(key)
+    if not differing:
+        return
+    try:
+        differing.sort()
+    except TypeError:
+        differing.sort(key=str)
+    append = out.append
+    for key in differing:
+        child = f"{path}.{key}" if path else str(key)
+        if same_keys or (key in new and key in old):
+            a = old[key]
+            b = new[key]
+            kind = type(a)
+            if (
+                kind is type(b)
+                and kind is not dict
+                and kind is not list
+                and (kind is not str or (a[:1] not in _JSON_STARTS and b[:1] not in _JSON_STARTS))
+            ):
+                append(_new(Change, (section, child, "changed", a, b)))  # known to differ
+            elif kind is dict and type(b) is dict and a and b:
+                _walk_dicts(section, child, a, b, out)  # known to differ
+            elif kind is list and type(b) is list and a and b:
+                _walk_lists(section, child, a, b, out)
+            else:
+                _walk(section, child, a, b, out)
+        elif key not in new:
+            out.extend(
+                _new(Change, (section, p, "removed", v, None)) for p, v in flatten(old[key], child)
+            )
+        elif key not in old:
+            out.extend(
+                _new(Change, (section, p, "added", None, v)) for p, v in flatten(new[key], child)
+            )
+
+
+def _walk_lists(section: str, path: str, old: list, new: list, out: list[Change]) -> None:
+    """Two non-empty lists that differ, compared position by position."""
+    shared = min(len(old), len(new))
+    for index in range(shared):
+        a = old[index]
+        b = new[index]
+        kind = type(a)
+        if kind is type(b) and kind is not dict and kind is not list and a == b:
+            continue
+        _differing(section, f"{path}[{index}]", a, b, out)
+    for index in range(shared, len(old)):
+        child = f"{path}[{index}]"
+        out.extend(
+            _new(Change, (section, p, "removed", v, None)) for p, v in flatten(old[index], child)
+        )
+    for index in range(shared, len(new)):
+        child = f"{path}[{index}]"
+        out.extend(
+            _new(Change, (section, p, "added", None, v)) for p, v in flatten(new[index], child)
+        )
+
+
+def _differing(section: str, path: str, old: Any, new: Any, out: list[Change]) -> None:
+    """_walk for two values already known to be unequal or of different types, with the
+    common case (two plain leaves of one type, no embedded JSON) inline."""
     kind = type(old)
     if (
         kind is type(new)
@@ -184,7 +258,7 @@ def _child(section: str, path: str, old: Any, new: Any, out: list[Change]) -> No
         and (kind is not str or (old[:1] not in _JSON_STARTS and new[:1] not in _JSON_STARTS))
     ):
         if old != new:
-            out.append(Change(section, path, "changed", old, new))
+            out.append(_new(Change, (section, path, "changed", old, new)))
         return
     _walk(section, path, old, new, out)
 

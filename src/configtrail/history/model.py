@@ -66,6 +66,9 @@ class Item:
     # every other field as delivered (version, ARN, times, availability zone, ...)
     raw_metadata: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     document_json: bytes | None = field(default=None, compare=False, repr=False)
+    # the decoded item while only its sections were asked for: timelines compare the sections
+    # of every item, reports show the other fields of few, so those are split off when needed
+    decoded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def present(self) -> bool:
@@ -74,20 +77,25 @@ class Item:
     @property
     def sections(self) -> dict[str, Any]:
         if self.parts is None:
-            self._decode()
+            document = msgspec.json.decode(self.document_json) if self.document_json else {}
+            self.parts = {name: document.get(name) for name in SECTIONS}
+            if self.raw_metadata is None:
+                self.decoded = document
         return self.parts
 
     @property
     def metadata(self) -> dict[str, Any]:
         if self.raw_metadata is None:
-            if self.document_json is None:
-                return {}
-            self._decode()
+            document = self.decoded
+            if document is None:
+                if self.document_json is None:
+                    return {}
+                document = msgspec.json.decode(self.document_json)
+                if self.parts is None:
+                    self.parts = {name: document.get(name) for name in SECTIONS}
+            self.raw_metadata = {k: v for k, v in document.items() if k not in _SECTION_NAMES}
+            self.decoded = None
         return self.raw_metadata
-
-    def _decode(self) -> None:
-        document = msgspec.json.decode(self.document_json) if self.document_json else {}
-        self.parts, self.raw_metadata = split(document)
 
     def document(self) -> dict[str, Any]:
         """The whole configuration item, as delivered."""
