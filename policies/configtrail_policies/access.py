@@ -57,6 +57,7 @@ LIMITING_OPERATORS = frozenset(
     {"StringEquals", "StringLike", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike"}
 )
 ENFORCED = "BucketOwnerEnforced"
+DELIVERY_ACTIONS = frozenset({"s3:getbucketacl", "s3:listbucket", "s3:putobject"})
 
 
 def _estate(settings: dict) -> str:
@@ -120,7 +121,8 @@ def estate_principals(args, report, settings) -> None:
         if statement.get("Effect") != "Allow":
             continue
         label = f"statement {statement.get('Sid') or index!r}"
-        for problem in _grant_problems(statement, allowed, organization):
+        bucket_policy = args.resource_type in types.BUCKET_POLICY
+        for problem in _grant_problems(statement, allowed, organization, bucket_policy):
             report(
                 f"{what} ({args.resource_type.rsplit(':', 1)[-1]}), {label}: {problem}; "
                 f"{_estate(settings)}. Grant only those accounts, and limit every AWS service "
@@ -129,7 +131,11 @@ def estate_principals(args, report, settings) -> None:
             )
 
 
-def _grant_problems(statement: dict, allowed: set[str], organization: str) -> list[str]:
+def _grant_problems(
+    statement: dict, allowed: set[str], organization: str, missing: bool = False
+) -> list[str]:
+    """What a statement grants outside the estate. `missing`: a bucket policy, whose Config
+    delivery grants without a source condition another policy reports."""
     if "NotPrincipal" in statement:
         return ["Allow with NotPrincipal grants everyone but the principals it names"]
     everyone, by_kind = principals(statement)
@@ -150,9 +156,17 @@ def _grant_problems(statement: dict, allowed: set[str], organization: str) -> li
     services = by_kind.get("Service", [])
     if services:
         problem = _source_problem(statement, allowed, organization)
-        if problem:
+        if problem and not (missing and _delivery_grant(statement, services)):
             problems.append(f"{names(sorted(map(str, services)))}: {problem}")
     return problems
+
+
+def _delivery_grant(statement: dict, services: list) -> bool:
+    """Config's own delivery statements in a bucket policy: whether each carries
+    AWS:SourceAccount is aws-s3-bucket-config-delivery-policy's finding (one problem, one
+    policy)."""
+    actions = {str(a).lower() for a in as_list(statement.get("Action"))}
+    return services == ["config.amazonaws.com"] and actions <= DELIVERY_ACTIONS
 
 
 def _within_organization(statement: dict, organization: str) -> bool:
