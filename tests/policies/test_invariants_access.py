@@ -308,3 +308,28 @@ def test_access_mutation_is_caught(plan_documents, run, env, kind, mutate, polic
     others = {f.policy for f in report.mandatory} - {policy}
     assert not others, f"also reported by {others}: one problem, one policy"
     assert report.passed is (level != "mandatory")
+
+
+def test_estate_access_config_is_derived_from_the_estate():
+    """An archive admits its own and its members' accounts; a member only its own; regions are
+    the stack's, home and vault region."""
+    from configtrail.policy import stack_config
+    from tests.conftest import ESTATE
+
+    def config(name, policy):
+        return stack_config.policy_config(ESTATE[name], ESTATE)[policy]
+
+    archive = config("log-archive", "aws-resource-policy-estate-principals")
+    members = ESTATE.delivering_accounts("log-archive")
+    assert members and archive["allowedAccounts"] == sorted(
+        {ESTATE["log-archive"].account_id, *members}
+    )
+    member = config("ml-prod", "aws-resource-policy-estate-principals")
+    assert member["allowedAccounts"] == [ESTATE["ml-prod"].account_id]
+    provider = config("log-archive", "aws-provider-estate-account-region")
+    settings = ESTATE["log-archive"].settings
+    assert provider == {
+        "accountId": settings.account_id,
+        "regions": sorted({settings.home_region, settings.effective_vault_region}),
+    }
+    assert config("aggregator", "aws-cfg-recorder-role-own-account") == "disabled"
