@@ -67,6 +67,11 @@ class StackGraph:
                 return self._bucket_urns[dependency.urn]
         return None
 
+    def bucket_of(self, resource: Any) -> Any | None:
+        """The stack bucket a resource of any type names in its `bucket` property (by name or
+        by dependency), for companions outside BUCKET_COMPANIONS (ownership controls, ACLs)."""
+        return self._bucket_for(resource, "bucket")
+
     def attached(self, bucket: Any, kinds: Iterable[str]) -> list[Any]:
         """Companions of `kinds` (versioning, policy, ...) that belong to `bucket`."""
         wanted = set(kinds)

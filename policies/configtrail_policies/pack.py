@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-# The service modules register their definitions when imported, in this order (the pack's order).
-from configtrail_policies import identity, recording, s3, stack, tagging  # noqa: F401
+from configtrail_policies import access, identity, recording, s3, stack, tagging
 from configtrail_policies.definition import REGISTRY, Definition
+
+# The service modules register their definitions when imported; the pack's order (and the README
+# table's) is this one, whatever order imports happen in.
+MODULES = (s3, identity, recording, stack, access, tagging)
 
 PACK_NAME = "configtrail-guardrails"
 PACK_DESCRIPTION = (
@@ -22,10 +25,11 @@ PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
 
 def definitions() -> list[Definition]:
-    """Every policy definition, in the pack's order."""
-    return list(REGISTRY)
+    """Every policy definition, in the pack's order (by module, then as each module defines)."""
+    order = [module.__name__ for module in MODULES]
+    return sorted(REGISTRY, key=lambda d: order.index(d.validate.__module__))
 
 
 def policies() -> list[Policy]:
     """Every policy of the pack, as `PolicyPack(...)` takes them."""
-    return [definition.sdk_policy() for definition in REGISTRY]
+    return [definition.sdk_policy() for definition in definitions()]

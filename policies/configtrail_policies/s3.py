@@ -189,7 +189,18 @@ def tls_only(args, report, settings) -> None:
         report(hidden.explain("Part of the bucket policy"))
         return
     targets = [bucket, f"{bucket}/any/key"] if isinstance(bucket, str) else None
-    if not any(_denies_plain_http(statement, targets) for statement in found):
+    narrowed = [(s, _tls_deny_narrowing(s, targets)) for s in found if _is_tls_deny(s)]
+    if any(not reasons for _, reasons in narrowed):
+        return
+    for statement, reasons in narrowed:
+        report(
+            f"Bucket policy of {shown(bucket)}: the TLS deny "
+            f"{statement.get('Sid') or '(no Sid)'!r} is narrowed ({'; '.join(reasons)}), so "
+            "requests without TLS that escape the narrowing are not denied. Make it "
+            'unconditional otherwise: Principal "*", Action "s3:*", Resource [bucket ARN, '
+            'bucket ARN/*], and Bool aws:SecureTransport "false" as its only condition.'
+        )
+    if not narrowed:
         report(
             f"Bucket policy of {shown(bucket)} has no statement that denies requests without TLS. "
             'Add Effect Deny, Principal "*", Action "s3:*", Resource [bucket ARN, '
@@ -197,23 +208,36 @@ def tls_only(args, report, settings) -> None:
         )
 
 
-def _denies_plain_http(statement: dict, targets: list[str] | None) -> bool:
-    if statement.get("Effect") != "Deny":
-        return False
-    everyone, _ = principals(statement)
-    if not everyone:
-        return False
-    actions = as_list(statement.get("Action"))
-    if not any(action in ("*", "s3:*") for action in actions):
-        return False
-    if "false" not in [
-        v.lower() for v in condition_values(statement, "aws:SecureTransport").get("Bool", [])
-    ]:
-        return False
+def _is_tls_deny(statement: dict) -> bool:
+    """A Deny that applies when aws:SecureTransport is false (whatever else narrows it)."""
+    values = condition_values(statement, "aws:SecureTransport").get("Bool", [])
+    return statement.get("Effect") == "Deny" and "false" in [v.lower() for v in values]
+
+
+def _tls_deny_narrowing(statement: dict, targets: list[str] | None) -> list[str]:
+    """What keeps a TLS deny from denying every plain-HTTP request (empty: nothing)."""
+    reasons = []
+    if "NotPrincipal" in statement:
+        reasons.append("it has a NotPrincipal")
+    if not principals(statement)[0]:
+        reasons.append(f'it applies only to {statement.get("Principal")!r}, not Principal "*"')
+    if "NotAction" in statement or not any(
+        action in ("*", "s3:*") for action in as_list(statement.get("Action"))
+    ):
+        reasons.append('it does not deny every action ("s3:*")')
     patterns = [_s3_path(resource) for resource in as_list(statement.get("Resource"))]
-    if targets is None:  # bucket name unknown: require a bucket-level and an object-level entry
-        return any("/" not in p for p in patterns) and any(p.endswith("/*") for p in patterns)
-    return all(_matches(target, patterns) for target in targets)
+    if "NotResource" in statement:
+        reasons.append("it has a NotResource")
+    elif targets is None:  # bucket name unknown: require a bucket-level and an object-level entry
+        if not (any("/" not in p for p in patterns) and any(p.endswith("/*") for p in patterns)):
+            reasons.append("it does not cover the bucket and its objects")
+    elif not all(_matches(target, patterns) for target in targets):
+        reasons.append("it does not cover the bucket and its objects")
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        for key in conditions if isinstance(conditions, dict) else [conditions]:
+            if not (operator == "Bool" and str(key).lower() == "aws:securetransport"):
+                reasons.append(f"it adds the condition {operator} {key}")
+    return reasons
 
 
 @resource_policy(
@@ -352,15 +376,15 @@ def history_controls_present(args, report, settings) -> None:
 
 @stack_policy(
     name="aws-s3-bucket-config-delivery-policy",
-    description="A bucket that AWS Config delivers to must grant exactly Config's three delivery "
-    "statements, each limited by AWS:SourceAccount.",
+    description="A bucket that AWS Config delivers to must grant Config's three delivery "
+    "statements, each limited by AWS:SourceAccount, and deny none of them.",
     severity="high",
     unknowns=FAIL_CLOSED,
     types=types.BUCKET | types.BUCKET_POLICY | {types.DELIVERY_CHANNEL},
     controls=("AWS Config delivery-bucket policy", "CIS v5 3.3 (Config enabled)"),
     remediation="Allow config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and "
     "s3:PutObject on <bucket>/<prefix>/AWSLogs/<account>/Config/*, each with "
-    "StringEquals AWS:SourceAccount = <account>.",
+    "StringEquals AWS:SourceAccount = <account>; no Deny (but the TLS deny) may match them.",
 )
 def config_delivery_policy(args, report, settings) -> None:
     graph = StackGraph(args.resources)
@@ -445,7 +469,95 @@ def _delivery_problems(text, bucket: str, prefix: str) -> list[str]:
                 "(the channel's bucket and prefix), so delivery fails with "
                 "InsufficientDeliveryPolicyException. Fix its Resource."
             )
+    accounts = sorted({a for s in config_allows for a in _source_accounts(s)})
+    for action, _sid, target_for in needed:
+        for account in accounts:
+            target = target_for(account)
+            for statement in found:
+                verdict = _deny_blocks(statement, action, target, account)
+                if verdict is None:
+                    continue
+                sid = statement.get("Sid") or "(no Sid)"
+                problems.append(
+                    f"the Deny statement {sid!r} "
+                    + (
+                        "blocks"
+                        if verdict == ()
+                        else f"may block (its conditions on {', '.join(verdict)} cannot be "
+                        "shown to spare Config's request)"
+                    )
+                    + f" {CONFIG_PRINCIPAL} {action} on arn:aws:s3:::{target} for account "
+                    f"{account}; an explicit Deny overrides every Allow, so AWS Config cannot "
+                    "deliver. Remove it, or narrow it so that Config's delivery is spared (the "
+                    "TLS deny already is)."
+                )
     return problems
+
+
+# The request context of AWS Config's delivery calls, as far as a policy can test it: Config
+# uses TLS, names the delivering account (aws:SourceAccount) and writes with the canned ACL
+# bucket-owner-full-control. Conditions on any other key cannot be evaluated here.
+def _delivery_context(action: str, account: str) -> dict[str, str]:
+    context = {"aws:securetransport": "true", "aws:sourceaccount": account}
+    if action == "s3:PutObject":
+        context["s3:x-amz-acl"] = "bucket-owner-full-control"
+    return context
+
+
+_STRING_TESTS = {
+    "StringEquals": lambda value, wanted: value == wanted,
+    "StringNotEquals": lambda value, wanted: value != wanted,
+    "StringEqualsIgnoreCase": lambda value, wanted: value.lower() == wanted.lower(),
+    "StringNotEqualsIgnoreCase": lambda value, wanted: value.lower() != wanted.lower(),
+    "StringLike": lambda value, wanted: fnmatch.fnmatchcase(value, wanted),
+    "StringNotLike": lambda value, wanted: not fnmatch.fnmatchcase(value, wanted),
+    "Bool": lambda value, wanted: value == wanted.lower(),
+}
+_NEGATED = ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike")
+
+
+def _deny_blocks(statement: dict, action: str, target: str, account: str) -> tuple | None:
+    """Whether a Deny applies to Config's `action` on `target`: None (it does not), () (it
+    does), or the condition keys it cannot evaluate (it may)."""
+    if statement.get("Effect") != "Deny":
+        return None
+    everyone, by_kind = principals(statement)
+    if "NotPrincipal" in statement:
+        _, excluded = principals({"Principal": statement["NotPrincipal"]})
+        if CONFIG_PRINCIPAL in excluded.get("Service", []):
+            return None
+    elif not (everyone or CONFIG_PRINCIPAL in by_kind.get("Service", [])):
+        return None
+    if "NotAction" in statement:
+        if _allows_action({"Action": statement["NotAction"]}, action):
+            return None
+    elif not _allows_action(statement, action):
+        return None
+    if "NotResource" in statement:
+        if _matches(target, [_s3_path(r) for r in as_list(statement["NotResource"])]):
+            return None
+    elif not _matches(target, [_s3_path(r) for r in as_list(statement.get("Resource"))]):
+        return None
+    context = _delivery_context(action, account)
+    unknown = []
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        base = operator.removesuffix("IfExists")
+        test = _STRING_TESTS.get(base)
+        for key, wanted in (conditions or {}).items() if isinstance(conditions, dict) else []:
+            value = context.get(str(key).lower())
+            if test is None or value is None:
+                unknown.append(f"{operator} {key}")
+                continue
+            values = [str(w) for w in as_list(wanted)]
+            # A negated operator matches when the value equals none; the others when any.
+            matched = (
+                all(test(value, w) for w in values)
+                if base in _NEGATED
+                else any(test(value, w) for w in values)
+            )
+            if not matched:
+                return None  # conditions are ANDed: this one spares Config's request
+    return tuple(unknown)
 
 
 @stack_policy(

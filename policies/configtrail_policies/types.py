@@ -30,6 +30,9 @@ OBJECT_LOCK = frozenset(
         "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
     }
 )
+# ACL controls: judged by the access policies (access.py), not part of the required companions.
+OWNERSHIP_CONTROLS = frozenset({"aws:s3/bucketOwnershipControls:BucketOwnershipControls"})
+BUCKET_ACL = frozenset({"aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"})
 BUCKET_COMPANIONS = (
     VERSIONING | ENCRYPTION | PUBLIC_ACCESS_BLOCK | BUCKET_POLICY | LIFECYCLE | OBJECT_LOCK
 )
@@ -59,4 +62,10 @@ POLICY_ATTACHMENTS = frozenset(
 )
 
 KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 SNS_TOPIC = "aws:sns/topic:Topic"
+SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+# Resources whose `policy` input is a resource policy document (who may use the resource).
+RESOURCE_POLICIES = BUCKET_POLICY | {KMS_KEY, KMS_KEY_POLICY, SNS_TOPIC, SNS_TOPIC_POLICY}
+
+AWS_PROVIDER = "pulumi:providers:aws"

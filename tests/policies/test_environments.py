@@ -38,6 +38,11 @@ SUBJECTS = {
     "aws-taggable-resource-required-tags": "aws:cfg/rule:Rule",
     "aws-cfg-stack-is-configtrail": "aws:cfg/recorder:Recorder",
     "aws-provider-region-known": "aws:cfg/recorder:Recorder",
+    "aws-resource-policy-estate-principals": "aws:kms/key:Key",
+    "aws-s3-bucket-acls-disabled": "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws-s3-bucket-single-policy": "aws:s3/bucketPolicy:BucketPolicy",
+    "aws-cfg-recorder-role-own-account": "aws:cfg/recorder:Recorder",
+    "aws-provider-estate-account-region": "pulumi:providers:aws",
 }
 
 

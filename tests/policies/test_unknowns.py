@@ -218,6 +218,31 @@ CASES = [
         "prod",
         lambda d: set_prop(find(d, "aws:cfg/recorder:Recorder", "us-west-2"), "region", UNKNOWN),
     ),
+    (
+        "aws-resource-policy-estate-principals",
+        "prod",
+        lambda d: set_prop(find(d, "aws:kms/key:Key", "us-east-1"), "policy", UNKNOWN),
+    ),
+    (
+        "aws-s3-bucket-acls-disabled",
+        "prod",
+        lambda d: set_prop(
+            find(d, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "archive"),
+            "rule",
+            {"objectOwnership": UNKNOWN},
+        ),
+    ),
+    ("aws-s3-bucket-single-policy", "prod", _unknown_bucket_names),
+    (
+        "aws-cfg-recorder-role-own-account",
+        "prod",
+        lambda d: set_prop(find(d, "aws:cfg/recorder:Recorder", "us-east-1"), "roleArn", UNKNOWN),
+    ),
+    (
+        "aws-provider-estate-account-region",
+        "prod",
+        lambda d: set_prop(find(d, "pulumi:providers:aws"), "allowedAccountIds", UNKNOWN),
+    ),
 ]
 
 

@@ -43,6 +43,7 @@ RECORDING_POLICIES = (
     "aws-cfg-retentionconfiguration-minimum-days",
     "aws-cfg-recorder-continuous-recording",
     "aws-cfg-recorder-churny-types-daily",
+    "aws-cfg-recorder-role-own-account",
 )
 ARCHIVE_POLICIES = (
     "aws-s3-bucket-config-delivery-policy",
@@ -58,7 +59,7 @@ def _weaker(secure: dict[str, Any]) -> dict[str, Any]:
 def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
     """The `--policy-pack-config` document of `stack`."""
     settings = stack.settings
-    config: dict[str, Any] = {"all": "mandatory"}
+    config: dict[str, Any] = {"all": "mandatory", **_estate_access(stack, estate)}
 
     if settings.has_archive:
         history_days = max(
@@ -95,6 +96,7 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
         )
         if settings.recording_frequency == "DAILY":
             config["aws-cfg-recorder-continuous-recording"] = "advisory"
+        config["aws-cfg-recorder-role-own-account"] = {"accountId": stack.account_id}
         config["aws-cfg-recorder-churny-types-daily"] = {
             "enforcementLevel": "advisory",
             "allowContinuous": False,
@@ -109,6 +111,30 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
         for name in RECORDING_POLICIES:
             config[name] = "disabled"
     return config
+
+
+def _estate_access(stack: Stack, estate: Estate) -> dict[str, Any]:
+    """Who may read or write the stack's history, from the estate: the accounts its resource
+    policies may name (its own and, for an archive, the accounts delivering to it), the
+    organization a source condition may name, and the account and regions of its providers
+    (its regions, home region and vault region)."""
+    settings = stack.settings
+    accounts = {stack.account_id}
+    if settings.has_archive:
+        accounts.update(estate.delivering_accounts(stack.name))
+    regions = {settings.home_region, *settings.regions}
+    if settings.has_archive and settings.vault:
+        regions.add(settings.effective_vault_region)
+    return {
+        "aws-resource-policy-estate-principals": {
+            "allowedAccounts": sorted(accounts),
+            "organizationId": settings.organization_id or "",
+        },
+        "aws-provider-estate-account-region": {
+            "accountId": stack.account_id,
+            "regions": sorted(regions),
+        },
+    }
 
 
 def path_for(build: Path, name: str) -> Path:
