@@ -11,6 +11,9 @@ from pulumi_policy import EnforcementLevel, Policy
 
 # The service modules register their definitions when imported, in this order (the pack's order).
 from configtrail_policies import identity, recording, s3, stack, tagging  # noqa: F401
+
+# The history invariants against the estate (issue 10, item 1), after the property checks.
+from configtrail_policies import coverage, delivery, legacy, vault  # noqa: F401, I001
 from configtrail_policies.definition import REGISTRY, Definition
 
 PACK_NAME = "configtrail-guardrails"

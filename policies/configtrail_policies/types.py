@@ -60,3 +60,11 @@ POLICY_ATTACHMENTS = frozenset(
 
 KMS_KEY = "aws:kms/key:Key"
 SNS_TOPIC = "aws:sns/topic:Topic"
+
+# Read by the history invariants (delivery.py, vault.py, coverage.py), not bucket companions of
+# aws-s3-bucket-history-controls-present.
+LOGGING = frozenset(
+    {"aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"}
+)
+REPLICATION = frozenset({"aws:s3/bucketReplicationConfig:BucketReplicationConfig"})
+RULE = "aws:cfg/rule:Rule"
