@@ -140,7 +140,10 @@ def archive_bucket(args, report, settings) -> None:
 )
 def one_per_region(args, report, settings) -> None:
     graph = StackGraph(args.resources)
-    for kind, label in ((types.DELIVERY_CHANNEL, "delivery channels"), (types.RECORDER, "recorders")):
+    for kind, label in (
+        (types.DELIVERY_CHANNEL, "delivery channels"),
+        (types.RECORDER, "recorders"),
+    ):
         by_region: dict[str, list[Any]] = defaultdict(list)
         for resource in graph.of_type(kind):
             region = graph.region(resource)
@@ -191,7 +194,9 @@ def estate_accounts(args, report, settings) -> None:
                 # Computed from a key or topic of this stack (a first preview): it is created in
                 # this stack's account, which the stack file names.
                 if not _depends_on_stack(channel, key, kinds):
-                    report(arn.explain(f"{label} of delivery channel {_label(channel)!r}"), channel.urn)
+                    report(
+                        arn.explain(f"{label} of delivery channel {_label(channel)!r}"), channel.urn
+                    )
                 continue
             account = arn_account(arn) if isinstance(arn, str) else None
             if account is None or account not in accounts:
@@ -251,7 +256,10 @@ def access_logging(args, report, settings) -> None:
                 linked = graph.bucket_named_by(logging, "targetBucket")
                 target = graph.bucket_name(linked) if linked is not None else target
             if isinstance(target, Unseen):
-                report(target.explain(f"target_bucket of the access logging of {shown(name)}"), logging.urn)
+                report(
+                    target.explain(f"target_bucket of the access logging of {shown(name)}"),
+                    logging.urn,
+                )
             elif not isinstance(target, str) or not matches(target, log_buckets):
                 report(
                     f"Access logs of bucket {shown(name)} go to {shown(target)}, not to the "

@@ -156,7 +156,11 @@ def _history_store(stack: Stack, log_pattern: str) -> dict[str, Any]:
         vault = _bucket(stack, "vault", vault_region)
         config["aws-s3-bucket-vault-replication"] = {"archiveBucket": archive, "vaultBucket": vault}
         days = settings.effective_vault_retention_days
-        lock = {"vaultBucket": vault, "lockMode": settings.vault_lock_mode, "minRetentionDays": days}
+        lock = {
+            "vaultBucket": vault,
+            "lockMode": settings.vault_lock_mode,
+            "minRetentionDays": days,
+        }
         weaker = settings.vault_lock_mode != "COMPLIANCE" or days < SECURE_RETENTION_DAYS
         config["aws-s3-bucket-vault-object-lock"] = (
             _weaker({**lock, "lockMode": "COMPLIANCE", "minRetentionDays": SECURE_RETENTION_DAYS})
