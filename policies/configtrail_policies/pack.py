@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-# The service modules register their definitions when imported, in this order (the pack's order).
-from configtrail_policies import identity, recording, s3, stack, tagging  # noqa: F401
-
-# The history invariants against the estate (issue 10, item 1), after the property checks.
-from configtrail_policies import coverage, delivery, legacy, vault  # noqa: F401, I001
+# The service modules register their definitions when imported, in this order (the pack's order);
+# coverage, delivery, legacy and vault hold the history invariants against the estate.
+from configtrail_policies import (  # noqa: F401
+    coverage,
+    delivery,
+    identity,
+    legacy,
+    recording,
+    s3,
+    stack,
+    tagging,
+    vault,
+)
 from configtrail_policies.definition import REGISTRY, Definition
 
 PACK_NAME = "configtrail-guardrails"
