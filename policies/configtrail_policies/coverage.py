@@ -29,7 +29,7 @@ _PARTS = (
     "and recorder status.",
     severity="critical",
     unknowns=NOT_AFFECTED,
-    types={types.RECORDER, types.DELIVERY_CHANNEL, types.RECORDER_STATUS},
+    types={types.RECORDER, types.DELIVERY_CHANNEL, types.RECORDER_STATUS, types.RETENTION},
     config={
         "recordedRegions": string_list(
             "Regions that must be recorded (derived: the stack file's configtrail:regions).", []
@@ -40,6 +40,8 @@ _PARTS = (
     "the region from configtrail:regions in the stack file.",
 )
 def recorded_regions_complete(args, report, settings) -> None:
+    if not args.resources:
+        return  # no Config recording at all: aws-cfg-stack-is-configtrail says so
     graph = StackGraph(args.resources)
     present: dict[str, set[str]] = defaultdict(set)
     for kind, _ in _PARTS:
@@ -68,7 +70,8 @@ def recorded_regions_complete(args, report, settings) -> None:
     "belongs to.",
     severity="high",
     unknowns=FAIL_CLOSED,
-    types={types.RULE},
+    # Any version of the rule token (a newer pulumi-aws `...V2` too): a rule still exists.
+    types={types.RULE_PATTERN, types.RECORDER},
     config={
         "requiredRules": {
             "type": "object",
@@ -87,9 +90,12 @@ def recorded_regions_complete(args, report, settings) -> None:
     "(configtrail:rules / configtrail:excludeRules).",
 )
 def selected_rules_present(args, report, settings) -> None:
-    graph = StackGraph(args.resources)
+    if not any(r.resource_type == types.RECORDER for r in args.resources):
+        return  # nothing records, so no rule evaluates: the recording policies report that
     present: dict[str | None, set[str]] = defaultdict(set)
-    for rule in graph.of_type(types.RULE):
+    rules = [r for r in args.resources if r.resource_type != types.RECORDER]
+    graph = StackGraph(rules)
+    for rule in rules:
         name = peek(rule.props, "name")
         if isinstance(name, Unseen):
             report(name.explain(f"The name of Config rule {rule.name!r}"), rule.urn)

@@ -85,10 +85,14 @@ def archive_bucket(args, report, settings) -> None:
     allowed = settings["deliveryBuckets"]
     exempt = settings["exemptBucketPatterns"]
     for channel in graph.of_type(types.DELIVERY_CHANNEL):
+        bucket = graph.channel_bucket(channel)
+        if bucket is None:
+            # Outside this stack: aws-cfg-recorder-delivery-channel accepts only the estate's
+            # archive there and reports anything else (one problem, one policy).
+            continue
         target = peek(channel.props, "s3BucketName")
         if isinstance(target, Unseen):
-            bucket = graph.channel_bucket(channel)
-            target = graph.bucket_name(bucket) if bucket is not None else target
+            target = graph.bucket_name(bucket)
         if isinstance(target, Unseen):
             report(
                 target.explain(f"The bucket delivery channel {_label(channel)!r} delivers to"),

@@ -68,3 +68,4 @@ LOGGING = frozenset(
 )
 REPLICATION = frozenset({"aws:s3/bucketReplicationConfig:BucketReplicationConfig"})
 RULE = "aws:cfg/rule:Rule"
+RULE_PATTERN = "aws:cfg/rule*:Rule*"

@@ -222,8 +222,13 @@ CASES = [
     (
         "aws-cfg-deliverychannel-archive-bucket",
         "prod",
-        lambda d: _unlinked(
-            find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-east-1"), "s3BucketName"
+        lambda d: (
+            set_prop(
+                find(d, "aws:cfg/deliveryChannel:DeliveryChannel", "us-east-1"),
+                "s3BucketName",
+                UNKNOWN,
+            ),
+            set_prop(find(d, BUCKET, "archive"), "bucket", UNKNOWN),
         ),
     ),
     ("aws-cfg-deliverychannel-one-per-region", "prod", lambda d: None),
