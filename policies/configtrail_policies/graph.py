@@ -80,6 +80,14 @@ class StackGraph:
     def channel_bucket(self, channel: Any) -> Any | None:
         return self._bucket_for(channel, "s3BucketName")
 
+    def bucket_named_by(self, resource: Any, name_key: str) -> Any | None:
+        """The stack bucket `resource.props[name_key]` names (by name or by dependency)."""
+        return self._bucket_for(resource, name_key)
+
+    def bucket_called(self, name: str) -> Any | None:
+        """The stack bucket whose `bucket` name is `name`, if any."""
+        return self._bucket_by_name.get(name)
+
     @staticmethod
     def region(resource: Any) -> str | None:
         """The resource's region, or None when the pack cannot place it (reported by

@@ -9,12 +9,25 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from configtrail_policies import access, identity, recording, s3, stack, tagging
+from configtrail_policies import (
+    access,
+    coverage,
+    delivery,
+    identity,
+    legacy,
+    recording,
+    s3,
+    stack,
+    tagging,
+    vault,
+)
 from configtrail_policies.definition import REGISTRY, Definition
 
 # The service modules register their definitions when imported; the pack's order (and the README
-# table's) is this one, whatever order imports happen in.
-MODULES = (s3, identity, recording, stack, access, tagging)
+# table's) is this one, whatever order imports happen in. coverage, delivery, legacy and vault hold
+# the history invariants against the estate (where it goes, the write-once copy, what is recorded);
+# access holds who may read or write it.
+MODULES = (s3, identity, recording, stack, access, delivery, vault, coverage, legacy, tagging)
 
 PACK_NAME = "configtrail-guardrails"
 PACK_DESCRIPTION = (

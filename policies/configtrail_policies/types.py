@@ -69,3 +69,12 @@ SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 RESOURCE_POLICIES = BUCKET_POLICY | {KMS_KEY, KMS_KEY_POLICY, SNS_TOPIC, SNS_TOPIC_POLICY}
 
 AWS_PROVIDER = "pulumi:providers:aws"
+
+# Read by the history invariants (delivery.py, vault.py, coverage.py), not bucket companions of
+# aws-s3-bucket-history-controls-present.
+LOGGING = frozenset(
+    {"aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"}
+)
+REPLICATION = frozenset({"aws:s3/bucketReplicationConfig:BucketReplicationConfig"})
+RULE = "aws:cfg/rule:Rule"
+RULE_PATTERN = "aws:cfg/rule*:Rule*"

@@ -18,7 +18,7 @@ from configtrail_policies.pack import definitions, policies
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from configtrail import catalog
-from configtrail.policy import packconfig
+from configtrail.policy import packconfig, stack_config
 from configtrail.policy.analyzer import POLICY_PACK_DIR
 from tests.policies.conftest import ENVS, env_config
 
@@ -143,8 +143,12 @@ def test_derived_stack_configs_reconcile_and_choose_levels(pack):
         "aws-s3-bucket-lifecycle-keeps-history",
     }
     for env in ("staging", "prod"):
-        advisory = {n for n, level in levels[env].items() if level != "mandatory"}
+        advisory = {n for n, level in levels[env].items() if level == "advisory"}
         assert advisory == {"aws-cfg-recorder-churny-types-daily"}, env
+    # The vault policies judge only a stack with a vault (prod has one, staging none).
+    disabled = {env: {n for n, level in levels[env].items() if level == "disabled"} for env in ENVS}
+    assert disabled["prod"] == set()
+    assert disabled["staging"] == set(stack_config.VAULT_POLICIES)
     assert (
         env_config("prod")["aws-cfg-retentionconfiguration-minimum-days"]["minRetentionDays"]
         == 2557

@@ -43,6 +43,16 @@ SUBJECTS = {
     "aws-s3-bucket-single-policy": "aws:s3/bucketPolicy:BucketPolicy",
     "aws-cfg-recorder-role-own-account": "aws:cfg/recorder:Recorder",
     "aws-provider-estate-account-region": "pulumi:providers:aws",
+    "aws-cfg-deliverychannel-archive-bucket": "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws-cfg-deliverychannel-one-per-region": "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws-cfg-deliverychannel-estate-accounts": "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws-s3-bucket-access-logging": "aws:s3/bucketLogging:BucketLogging",
+    "aws-s3-bucket-vault-replication": "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+    "aws-s3-bucket-vault-object-lock": "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",  # noqa: E501 (type tokens)
+    "aws-kms-key-history-protected": "aws:kms/key:Key",
+    "aws-cfg-recorded-regions-complete": "aws:cfg/recorder:Recorder",
+    "aws-cfg-rule-selected-rules-present": "aws:cfg/rule:Rule",
+    "aws-s3-bucket-no-legacy-inline-arguments": "aws:s3/bucket:Bucket",
 }
 
 

@@ -44,12 +44,20 @@ RECORDING_POLICIES = (
     "aws-cfg-recorder-continuous-recording",
     "aws-cfg-recorder-churny-types-daily",
     "aws-cfg-recorder-role-own-account",
+    "aws-cfg-recorded-regions-complete",
+    "aws-cfg-rule-selected-rules-present",
+    "aws-cfg-deliverychannel-one-per-region",
+    "aws-cfg-deliverychannel-estate-accounts",
 )
 ARCHIVE_POLICIES = (
     "aws-s3-bucket-config-delivery-policy",
     "aws-s3-bucket-no-object-lock-on-delivery",
     "aws-s3-bucket-history-controls-present",
+    "aws-s3-bucket-access-logging",
+    "aws-kms-key-history-protected",
 )
+# Policies about the write-once vault (a stack with `vault: true`).
+VAULT_POLICIES = ("aws-s3-bucket-vault-replication", "aws-s3-bucket-vault-object-lock")
 
 
 def _weaker(secure: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +74,8 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
             [settings.retention_days]
             + [member.settings.retention_days for member in estate.members_of(stack.name)]
         )
-        kms = {"requireKms": True, "sseS3Buckets": [f"configtrail-{stack.name}-logs-*"]}
+        log_pattern = f"configtrail-{stack.name}-logs-*"
+        kms = {"requireKms": True, "sseS3Buckets": [log_pattern]}
         config["aws-s3-bucket-default-encryption-kms"] = (
             kms if settings.archive_encryption == "kms" else _weaker(kms)
         )
@@ -76,8 +85,9 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
         config["aws-s3-bucket-lifecycle-keeps-history"] = (
             keep if history_days >= SECURE_RETENTION_DAYS else _weaker(keep)
         )
+        config.update(_history_store(stack, log_pattern))
     else:
-        for name in ARCHIVE_POLICIES:
+        for name in ARCHIVE_POLICIES + VAULT_POLICIES:
             config[name] = "disabled"
 
     if settings.records:
@@ -107,9 +117,98 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
                 archive.name, "archive", archive.account_id, archive.home_region
             )
             config["aws-cfg-recorder-delivery-channel"] = {"archiveBuckets": [bucket]}
+        config.update(_recording(stack, estate))
     else:
         for name in RECORDING_POLICIES:
             config[name] = "disabled"
+        if not settings.has_archive:  # an aggregator: no channel, no archive
+            config["aws-cfg-deliverychannel-archive-bucket"] = "disabled"
+    return config
+
+
+def _bucket(stack: Stack, kind: str, region: str) -> str:
+    return names.bucket_name(stack.name, kind, stack.account_id, region)
+
+
+def _history_store(stack: Stack, log_pattern: str) -> dict[str, Any]:
+    """Where the history goes and its write-once copy, for a stack that holds the archive: the
+    exact archive, vault and access-log bucket names, the vault's lock, protected keys."""
+    settings = stack.settings
+    home, vault_region = settings.home_region, settings.effective_vault_region
+    archive = _bucket(stack, "archive", home)
+    config: dict[str, Any] = {
+        "aws-cfg-deliverychannel-archive-bucket": {
+            "deliveryBuckets": [archive],
+            "archiveInStack": True,
+            "exemptBucketPatterns": [log_pattern],
+        },
+    }
+    if settings.access_logs:
+        regions = sorted({home, vault_region} if settings.vault else {home})
+        config["aws-s3-bucket-access-logging"] = {
+            "logBuckets": [_bucket(stack, "logs", region) for region in regions]
+        }
+    else:
+        config["aws-s3-bucket-access-logging"] = "disabled"
+    if not settings.archive_protect:
+        # The unprotected archive is the stack's explicit choice, reported (advisory) by
+        # aws-s3-bucket-protected; its keys follow the archive.
+        config["aws-kms-key-history-protected"] = "disabled"
+    if settings.vault:
+        vault = _bucket(stack, "vault", vault_region)
+        config["aws-s3-bucket-vault-replication"] = {"archiveBucket": archive, "vaultBucket": vault}
+        days = settings.effective_vault_retention_days
+        lock = {
+            "vaultBucket": vault,
+            "lockMode": settings.vault_lock_mode,
+            "minRetentionDays": days,
+        }
+        weaker = settings.vault_lock_mode != "COMPLIANCE" or days < SECURE_RETENTION_DAYS
+        config["aws-s3-bucket-vault-object-lock"] = (
+            _weaker({**lock, "lockMode": "COMPLIANCE", "minRetentionDays": SECURE_RETENTION_DAYS})
+            if weaker
+            else lock
+        )
+    else:
+        for name in VAULT_POLICIES:
+            config[name] = "disabled"
+    return config
+
+
+def _recording(stack: Stack, estate: Estate) -> dict[str, Any]:
+    """What a recording stack must keep recording, and where its channels may point: its
+    regions, the managed rules its selection implies per region, the estate's accounts."""
+    settings = stack.settings
+    config: dict[str, Any] = {}
+    archive = estate.archive_of(stack.name)
+    if stack.kind == "member":
+        config["aws-cfg-deliverychannel-archive-bucket"] = {
+            "deliveryBuckets": [_bucket(archive, "archive", archive.home_region)],
+            "archiveInStack": False,
+            "exemptBucketPatterns": [f"configtrail-{archive.name}-logs-*"],
+        }
+    config["aws-cfg-deliverychannel-estate-accounts"] = {
+        "accounts": sorted({stack.account_id, archive.account_id})
+    }
+    if settings.existing_recorder == "skip":
+        # The account's recorder is someone else's: this stack creates none to keep.
+        config["aws-cfg-recorded-regions-complete"] = "disabled"
+    else:
+        config["aws-cfg-recorded-regions-complete"] = {"recordedRegions": list(settings.regions)}
+    selected = settings.selected_rules()
+    config["aws-cfg-rule-selected-rules-present"] = {
+        "requiredRules": {
+            region: sorted(
+                {
+                    names.rule_name(stack.name, rule.rule_name)
+                    for rule in selected
+                    if region == settings.home_region or not rule.home_region_only
+                }
+            )
+            for region in settings.regions
+            if selected
+        }
+    }
     return config
 
 
