@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 
@@ -62,3 +63,20 @@ def edit_trust(state: dict, change: Callable[[list], None]) -> None:
             document = json.loads(state[side]["assumeRolePolicy"])
             change(document["Statement"])
             state[side]["assumeRolePolicy"] = json.dumps(document)
+
+
+def assert_only_policy_catches(run, document, config, mutate, policy, level="mandatory") -> None:
+    """The mutation-table check: the unmutated plan does not trip `policy`; after `mutate`, the
+    pack reports a real finding of `policy` at `level` (not a can't-run-during-preview downgrade)
+    and no other mandatory policy fires (one problem, one policy)."""
+    document = copy.deepcopy(document)
+    before = run(document, config)
+    assert not violations(before, policy, level), "the unmutated plan must not already trip it"
+    mutate(document)
+    report = run(document, config)
+    caught = violations(report, policy, level)
+    assert caught, [(f.policy, f.level, f.message) for f in report.findings]
+    assert not caught[0].unknown_downgrade
+    others = {f.policy for f in report.mandatory} - {policy}
+    assert not others, f"also reported by {others}: one problem, one policy"
+    assert report.passed is (level != "mandatory")

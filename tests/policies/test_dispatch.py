@@ -15,6 +15,8 @@ from configtrail_policies.pack import definitions
 from configtrail.policy import inputs
 from configtrail.policy.runner import PolicyScope, evaluate_with, scopes
 from tests.policies.conftest import env_config
+from tests.policies.test_invariants_access import ROWS as ACCESS_ROWS
+from tests.policies.test_invariants_history import ROWS as HISTORY_ROWS
 from tests.policies.test_mutations import MUTATIONS
 from tests.policies.test_unknowns import CASES as UNKNOWN_CASES
 
@@ -81,11 +83,19 @@ def test_same_verdicts_on_every_plan(pack, plan_documents, env, kind):
     _both(pack, plan_documents[env][kind], env)
 
 
+# Every mutation of the policy tests: the property table and both halves of the estate invariants.
+ALL_MUTATIONS = (
+    MUTATIONS
+    + ACCESS_ROWS
+    + [(name, "prod", "stack", mutate, policy) for name, mutate, policy in HISTORY_ROWS]
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "kind", "mutate", "policy"),
-    [row[1:5] for row in MUTATIONS],
-    ids=[row[0] for row in MUTATIONS],
+    [row[1:5] for row in ALL_MUTATIONS],
+    ids=[row[0] for row in ALL_MUTATIONS],
 )
 def test_same_verdicts_on_every_mutation(pack, plan_documents, env, kind, mutate, policy):
     document = copy.deepcopy(plan_documents[env][kind])

@@ -11,7 +11,13 @@ import json
 
 import pytest
 
-from tests.policies.helpers import drop, find, resources, set_prop
+from tests.policies.helpers import (
+    assert_only_policy_catches,
+    drop,
+    find,
+    resources,
+    set_prop,
+)
 
 BUCKET = "aws:s3/bucket:Bucket"
 CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
@@ -178,16 +184,4 @@ ROWS = [
     ("mutate", "policy"), [row[1:] for row in ROWS], ids=[row[0] for row in ROWS]
 )
 def test_history_loss_is_caught(plan_documents, run, mutate, policy, kind):
-    document = copy.deepcopy(plan_documents["prod"][kind])
-    before = run(document, "prod")
-    assert not [f for f in before.findings if f.policy == policy], (
-        "the unmutated plan must not already trip the policy"
-    )
-    mutate(document)
-    report = run(document, "prod")
-    caught = [f for f in report.findings if f.policy == policy and f.level == "mandatory"]
-    assert caught, [(f.policy, f.level, f.message) for f in report.findings]
-    assert not caught[0].unknown_downgrade
-    others = {f.policy for f in report.mandatory} - {policy}
-    assert not others, f"also reported by {others}: one problem, one policy"
-    assert not report.passed
+    assert_only_policy_catches(run, plan_documents["prod"][kind], "prod", mutate, policy)
