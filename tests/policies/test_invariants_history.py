@@ -10,7 +10,11 @@ import copy
 import json
 
 import pytest
+import yaml
 
+from configtrail import estate
+from configtrail.policy import stack_config
+from tests.policies.conftest import STACK_FILES
 from tests.policies.helpers import (
     assert_only_policy_catches,
     drop,
@@ -185,3 +189,34 @@ ROWS = [
 )
 def test_history_loss_is_caught(plan_documents, run, mutate, policy, kind):
     assert_only_policy_catches(run, plan_documents["prod"][kind], "prod", mutate, policy)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, {"lockMode": "COMPLIANCE", "minRetentionDays": 2557, "enforcementLevel": None}),
+        (
+            {"configtrail:vaultLockMode": "GOVERNANCE"},
+            {"lockMode": "COMPLIANCE", "minRetentionDays": 365, "enforcementLevel": "advisory"},
+        ),
+        (
+            {"configtrail:vaultRetentionDays": 90, "configtrail:allowShortVaultRetention": True},
+            {"lockMode": "COMPLIANCE", "minRetentionDays": 365, "enforcementLevel": "advisory"},
+        ),
+    ],
+    ids=["compliance-seven-years", "governance-chosen", "short-vault-allowed"],
+)
+def test_a_weaker_vault_choice_is_reported_as_risky(tmp_path, changes, expected):
+    """The cross-key rule in the pack: a stack file that chooses GOVERNANCE or (explicitly) a vault
+    shorter than its retention gets the Object Lock policy as advisory with the secure floor, so
+    every preview says the choice is risky; the stack's own values are the threshold otherwise."""
+    document = yaml.safe_load(STACK_FILES.joinpath("Pulumi.prod.yaml").read_text(encoding="utf-8"))
+    document["config"].update(changes)
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    the_estate = estate.load(tmp_path)
+    config = stack_config.policy_config(the_estate["prod"], the_estate)[
+        "aws-s3-bucket-vault-object-lock"
+    ]
+    assert config.get("enforcementLevel") == expected["enforcementLevel"]
+    assert config["lockMode"] == expected["lockMode"]
+    assert config["minRetentionDays"] == expected["minRetentionDays"]
