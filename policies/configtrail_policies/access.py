@@ -36,6 +36,7 @@ from configtrail_policies.stack import REGIONAL
 from configtrail_policies.support import (
     DocumentError,
     Unseen,
+    arn_account,
     as_list,
     condition_values,
     names,
@@ -70,12 +71,6 @@ def _estate(settings: dict) -> str:
         )
     found = f"the estate admits account{'s' if len(accounts) > 1 else ''} {names(accounts)}"
     return found + (f" and organization {organization}" if organization else "")
-
-
-def arn_account(arn: str) -> str:
-    """The account field of an ARN ("" when it has none, as S3 bucket ARNs)."""
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[0] == "arn" else "*"
 
 
 # --- resource policies: who a bucket, key or topic policy admits ------------------------------

@@ -10,7 +10,6 @@ names these policies hold the plan to are derived per stack from the stack files
 
 from __future__ import annotations
 
-import fnmatch
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -18,27 +17,15 @@ from typing import Any
 from configtrail_policies import types
 from configtrail_policies.definition import FAIL_CLOSED, NOT_AFFECTED, stack_policy, string_list
 from configtrail_policies.graph import StackGraph
-from configtrail_policies.support import Unseen, names, peek, shown
+from configtrail_policies.support import Unseen, arn_account, matches, names, peek, shown
 
 ARCHIVE_PATTERN = "configtrail-*-archive-*"
 ACCESS_LOG_PATTERN = "configtrail-*-logs-*"
 
 
-def matches(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-
-
 def _label(resource: Any) -> str:
     name = peek(resource.props, "name")
     return name if isinstance(name, str) else resource.name
-
-
-def arn_account(arn: str) -> str | None:
-    """The account field of an ARN (`arn:<partition>:<service>:<region>:<account>:...`)."""
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or not parts[4].isdigit():
-        return None
-    return parts[4]
 
 
 def _depends_on_stack(resource: Any, key: str, kinds: Iterable[str]) -> bool:

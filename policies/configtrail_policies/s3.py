@@ -20,6 +20,7 @@ from configtrail_policies.support import (
     Unseen,
     as_list,
     condition_values,
+    matches,
     parse_document,
     peek,
     principals,
@@ -231,7 +232,7 @@ def _tls_deny_narrowing(statement: dict, targets: list[str] | None) -> list[str]
     elif targets is None:  # bucket name unknown: require a bucket-level and an object-level entry
         if not (any("/" not in p for p in patterns) and any(p.endswith("/*") for p in patterns)):
             reasons.append("it does not cover the bucket and its objects")
-    elif not all(_matches(target, patterns) for target in targets):
+    elif not all(matches(target, patterns) for target in targets):
         reasons.append("it does not cover the bucket and its objects")
     for operator, conditions in (statement.get("Condition") or {}).items():
         for key in conditions if isinstance(conditions, dict) else [conditions]:
@@ -454,7 +455,7 @@ def _delivery_problems(text, bucket: str, prefix: str) -> list[str]:
             )
             continue
         covered = any(
-            _matches(target_for(account), [_s3_path(r) for r in as_list(s.get("Resource"))])
+            matches(target_for(account), [_s3_path(r) for r in as_list(s.get("Resource"))])
             for s in limited
             for account in _source_accounts(s)
         )
@@ -534,9 +535,9 @@ def _deny_blocks(statement: dict, action: str, target: str, account: str) -> tup
     elif not _allows_action(statement, action):
         return None
     if "NotResource" in statement:
-        if _matches(target, [_s3_path(r) for r in as_list(statement["NotResource"])]):
+        if matches(target, [_s3_path(r) for r in as_list(statement["NotResource"])]):
             return None
-    elif not _matches(target, [_s3_path(r) for r in as_list(statement.get("Resource"))]):
+    elif not matches(target, [_s3_path(r) for r in as_list(statement.get("Resource"))]):
         return None
     context = _delivery_context(action, account)
     unknown = []
@@ -611,10 +612,6 @@ def _s3_path(resource: str) -> str:
     if resource.startswith("arn:") and ":s3:::" in resource:
         return resource.split(":s3:::", 1)[1]
     return resource
-
-
-def _matches(target: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(target, pattern) for pattern in patterns)
 
 
 def _allows_action(statement: dict, action: str) -> bool:

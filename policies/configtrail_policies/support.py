@@ -17,6 +17,7 @@ A value can be unseen for two reasons, and the finding says which and what to do
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -265,3 +266,15 @@ def wait_or_fail(value: Any, what: str, report, path: str = "") -> bool:
         report(hidden.explain(what))
         return False
     raise UnknownValueError(UNKNOWN_STRING_VALUE, [path or what])
+
+
+def arn_account(arn: str) -> str | None:
+    """The account field of an ARN (`arn:<partition>:<service>:<region>:<account>:...`): "" for
+    an ARN without one (an S3 bucket's), None for a value that is no ARN."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def matches(name: str, patterns: Iterable[str]) -> bool:
+    """`name` matches one of the fnmatch `patterns` (case-sensitive, as S3 names are)."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
