@@ -221,7 +221,7 @@ def acls_disabled(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     attached: dict[str, list[Any]] = defaultdict(list)
     for resource in graph.of_type(types.OWNERSHIP_CONTROLS, types.BUCKET_ACL):
-        bucket = graph.bucket_of(resource)
+        bucket = graph.bucket_named_by(resource)
         if bucket is not None:
             attached[bucket.urn].append(resource)
     for bucket in graph.buckets():
@@ -276,7 +276,7 @@ def single_policy(args, report, settings) -> None:
     graph = StackGraph(args.resources)
     groups: dict[str, list[Any]] = defaultdict(list)
     for policy in graph.of_type(types.BUCKET_POLICY):
-        bucket = graph.bucket_of(policy)
+        bucket = graph.bucket_named_by(policy)
         name = peek(policy.props, "bucket")
         if bucket is not None:
             groups[f"bucket {shown(graph.bucket_name(bucket))}"].append(policy)

@@ -67,11 +67,6 @@ class StackGraph:
                 return self._bucket_urns[dependency.urn]
         return None
 
-    def bucket_of(self, resource: Any) -> Any | None:
-        """The stack bucket a resource of any type names in its `bucket` property (by name or
-        by dependency), for companions outside BUCKET_COMPANIONS (ownership controls, ACLs)."""
-        return self._bucket_for(resource, "bucket")
-
     def attached(self, bucket: Any, kinds: Iterable[str]) -> list[Any]:
         """Companions of `kinds` (versioning, policy, ...) that belong to `bucket`."""
         wanted = set(kinds)
@@ -80,8 +75,9 @@ class StackGraph:
     def channel_bucket(self, channel: Any) -> Any | None:
         return self._bucket_for(channel, "s3BucketName")
 
-    def bucket_named_by(self, resource: Any, name_key: str) -> Any | None:
-        """The stack bucket `resource.props[name_key]` names (by name or by dependency)."""
+    def bucket_named_by(self, resource: Any, name_key: str = "bucket") -> Any | None:
+        """The stack bucket `resource.props[name_key]` names (by name or by dependency), for a
+        resource of any type (ownership controls, ACLs, logging, replication)."""
         return self._bucket_for(resource, name_key)
 
     def bucket_called(self, name: str) -> Any | None:

@@ -74,7 +74,7 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
             [settings.retention_days]
             + [member.settings.retention_days for member in estate.members_of(stack.name)]
         )
-        log_pattern = f"configtrail-{stack.name}-logs-*"
+        log_pattern = _log_pattern(stack)
         kms = {"requireKms": True, "sseS3Buckets": [log_pattern]}
         config["aws-s3-bucket-default-encryption-kms"] = (
             kms if settings.archive_encryption == "kms" else _weaker(kms)
@@ -111,12 +111,6 @@ def policy_config(stack: Stack, estate: Estate) -> dict[str, Any]:
             "enforcementLevel": "advisory",
             "allowContinuous": False,
         }
-        if settings.stack_kind == "member":
-            archive = estate.archive_of(stack.name)
-            bucket = names.bucket_name(
-                archive.name, "archive", archive.account_id, archive.home_region
-            )
-            config["aws-cfg-recorder-delivery-channel"] = {"archiveBuckets": [bucket]}
         config.update(_recording(stack, estate))
     else:
         for name in RECORDING_POLICIES:
@@ -130,12 +124,22 @@ def _bucket(stack: Stack, kind: str, region: str) -> str:
     return names.bucket_name(stack.name, kind, stack.account_id, region)
 
 
+def _archive_bucket(archive: Stack) -> str:
+    """The archive bucket of a stack that holds the archive (in its home region)."""
+    return _bucket(archive, "archive", archive.home_region)
+
+
+def _log_pattern(archive: Stack) -> str:
+    """The access-log buckets of a stack that holds the archive (exempt from KMS: SSE-S3)."""
+    return f"{names.resource_prefix(archive.name)}-logs-*"
+
+
 def _history_store(stack: Stack, log_pattern: str) -> dict[str, Any]:
     """Where the history goes and its write-once copy, for a stack that holds the archive: the
     exact archive, vault and access-log bucket names, the vault's lock, protected keys."""
     settings = stack.settings
     home, vault_region = settings.home_region, settings.effective_vault_region
-    archive = _bucket(stack, "archive", home)
+    archive = _archive_bucket(stack)
     config: dict[str, Any] = {
         "aws-cfg-deliverychannel-archive-bucket": {
             "deliveryBuckets": [archive],
@@ -182,10 +186,12 @@ def _recording(stack: Stack, estate: Estate) -> dict[str, Any]:
     config: dict[str, Any] = {}
     archive = estate.archive_of(stack.name)
     if stack.kind == "member":
+        bucket = _archive_bucket(archive)
+        config["aws-cfg-recorder-delivery-channel"] = {"archiveBuckets": [bucket]}
         config["aws-cfg-deliverychannel-archive-bucket"] = {
-            "deliveryBuckets": [_bucket(archive, "archive", archive.home_region)],
+            "deliveryBuckets": [bucket],
             "archiveInStack": False,
-            "exemptBucketPatterns": [f"configtrail-{archive.name}-logs-*"],
+            "exemptBucketPatterns": [_log_pattern(archive)],
         }
     config["aws-cfg-deliverychannel-estate-accounts"] = {
         "accounts": sorted({stack.account_id, archive.account_id})
@@ -196,19 +202,17 @@ def _recording(stack: Stack, estate: Estate) -> dict[str, Any]:
     else:
         config["aws-cfg-recorded-regions-complete"] = {"recordedRegions": list(settings.regions)}
     selected = settings.selected_rules()
-    config["aws-cfg-rule-selected-rules-present"] = {
-        "requiredRules": {
-            region: sorted(
-                {
-                    names.rule_name(stack.name, rule.rule_name)
-                    for rule in selected
-                    if region == settings.home_region or not rule.home_region_only
-                }
-            )
-            for region in settings.regions
-            if selected
-        }
+    required = {
+        region: sorted(
+            {
+                names.rule_name(stack.name, rule.rule_name)
+                for rule in selected
+                if region == settings.home_region or not rule.home_region_only
+            }
+        )
+        for region in settings.regions
     }
+    config["aws-cfg-rule-selected-rules-present"] = {"requiredRules": required if selected else {}}
     return config
 
 
