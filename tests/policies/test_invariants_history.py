@@ -220,3 +220,23 @@ def test_a_weaker_vault_choice_is_reported_as_risky(tmp_path, changes, expected)
     assert config.get("enforcementLevel") == expected["enforcementLevel"]
     assert config["lockMode"] == expected["lockMode"]
     assert config["minRetentionDays"] == expected["minRetentionDays"]
+
+
+def test_the_legacy_inputs_are_the_providers_own_deprecations():
+    """Every inline argument the pinned pulumi-aws deprecates on aws.s3.Bucket (its BucketArgs
+    warn "<arg> is deprecated ... Use the s3.<Resource> resource") is refused by the pack and
+    names that resource, so a provider upgrade that deprecates another one fails here."""
+    import inspect
+    import re
+
+    import pulumi_aws
+    from configtrail_policies.legacy import DEPRECATED_INPUTS
+
+    source = inspect.getsource(pulumi_aws.s3.BucketArgs.__init__)
+    deprecated = dict(
+        re.findall(r'pulumi\.log\.warn\("""(\w+) is deprecated: .*?Use .*?s3\.(\w+)', source)
+    )
+    assert len(deprecated) >= 10, deprecated
+    for argument, resource in deprecated.items():
+        camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), argument)
+        assert resource in DEPRECATED_INPUTS.get(camel, ""), (argument, resource)
