@@ -233,9 +233,9 @@ class Change(NamedTuple):
     after: Any = None
 
 
-@dataclass(frozen=True)
-class Entry:
-    """An item on a timeline and what changed since the item before it."""
+class Entry(NamedTuple):
+    """An item on a timeline and what changed since the item before it (a tuple: one is made
+    per item, and a frozen dataclass costs several times as much to build)."""
 
     item: Item
     changes: tuple[Change, ...]

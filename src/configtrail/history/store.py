@@ -277,8 +277,9 @@ class ItemStore:
 def _timeline(group: list[tuple], start: str | None, files: list[str]) -> Timeline:
     baseline: Item | None = None
     window: list[Item] = []
+    key = ResourceKey(*group[0][:4])  # one resource: every item shares its key
     for record in group:
-        item = _item(record, files)
+        item = _item(record, files, key)
         if start is not None and record[4] < start:
             baseline = item
         else:
@@ -286,10 +287,10 @@ def _timeline(group: list[tuple], start: str | None, files: list[str]) -> Timeli
     return build_timeline(window, baseline)
 
 
-def _item(record: tuple, files: list[str]) -> Item:
-    account, region, rtype, rid, captured, _, state_id, _, status, arn, name, file, doc = record
+def _item(record: tuple, files: list[str], key: ResourceKey) -> Item:
+    _, _, _, _, captured, _, state_id, _, status, arn, name, file, doc = record
     return Item(
-        key=ResourceKey(account, region, rtype, rid),
+        key=key,
         capture_time=datetime.fromisoformat(captured + "+00:00"),
         status=status,
         state_id=state_id,
