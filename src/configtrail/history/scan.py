@@ -32,7 +32,13 @@ from configtrail.history.reader import (
     decode_json,
     decode_notification,
 )
-from configtrail.history.store import ItemStore, RunWriter, record
+from configtrail.history.store import (
+    ItemStore,
+    RunWriter,
+    count_first_copies,
+    partition,
+    record,
+)
 from configtrail.history.store import row as store_row
 from configtrail.history.store import state_order as store_state_order
 from configtrail.history.store import time_text as store_time
@@ -397,8 +403,10 @@ def _read_in_processes(
     jobs: int,
 ) -> list[Outcome]:
     """Files dealt round-robin to `jobs` processes, each of which decodes its files and writes
-    its records as sorted runs into the store's directory; the store adopts the runs. Sequence
-    numbers follow the listing order, so the store reads back exactly as after a serial scan."""
+    its records as sorted runs into the store's directory, one set of runs per partition of the
+    resources; the distinct items are then counted per partition, in parallel, and the store
+    adopts the runs. Sequence numbers follow the listing order, so the store reads back exactly
+    as after a serial scan."""
     ids, first, span = store.reserve([source.name(file.key) for file in wanted])
     numbered = list(zip(range(len(wanted)), ids, wanted, strict=True))
     parts = [numbered[job::jobs] for job in range(jobs)]
@@ -420,6 +428,7 @@ def _read_in_processes(
                 run_bytes,
                 first,
                 span,
+                jobs,
             )
             for job, part in enumerate(parts)
         ]
@@ -430,11 +439,25 @@ def _read_in_processes(
             advanced += _drain(done, progress)
         for _ in range(len(wanted) - advanced):  # the counts still in flight, if any
             progress.advance()
-        for future in futures:
-            part_outcomes, runs, stored, times = future.result()
-            store.adopt(runs, stored, times)
-            for rank, outcome in part_outcomes:
-                outcomes[rank] = outcome
+        parts_read = [future.result() for future in futures]
+        # Distinct items counted per partition of the resources, in parallel: an item's
+        # copies always fall in the same partition, whichever process read them.
+        counts = [
+            pool.submit(
+                count_first_copies, [run for _, runs, _, _ in parts_read for run in runs[number]]
+            )
+            for number in range(jobs)
+        ]
+        first_copies = sum(count.result() for count in counts)
+    store.adopt(
+        [run for _, runs, _, _ in parts_read for partition_runs in runs for run in partition_runs],
+        sum(stored for _, _, stored, _ in parts_read),
+        [time for _, _, _, times in parts_read for time in times],
+        first_copies=first_copies,
+    )
+    for part_outcomes, _, _, _ in parts_read:
+        for rank, outcome in part_outcomes:
+            outcomes[rank] = outcome
     return outcomes  # type: ignore[return-value]
 
 
@@ -471,11 +494,15 @@ def _read_part(
     run_bytes: int,
     first: int,
     span: int,
-) -> tuple[list[tuple[int, Outcome]], list[Path], int, list[str]]:
-    """One process's share of a parallel scan: (outcome per file rank, run files written,
-    records in them, their capture times)."""
+    partitions: int,
+) -> tuple[list[tuple[int, Outcome]], list[list[Path]], int, list[str]]:
+    """One process's share of a parallel scan: (outcome per file rank, the sorted run files it
+    wrote for each partition of the resources, records in them, their capture times)."""
     source = LocalSource(root)
-    writer = RunWriter(directory, prefix, run_bytes)
+    writers = [
+        RunWriter(directory, f"{prefix}-p{number}", max(run_bytes // partitions, 1))
+        for number in range(partitions)
+    ]
     outcomes: list[tuple[int, Outcome]] = []
     times: list[str] = []
     stored = 0
@@ -488,7 +515,11 @@ def _read_part(
             outcomes.append((rank, Problem(name, str(error))))
         else:
             base = first + rank * span
-            writer.add([record(r, base + n, file_id) for n, r in enumerate(decoded.rows)])
+            shares: list[list[tuple]] = [[] for _ in writers]
+            for n, row in enumerate(decoded.rows):
+                shares[partition(row, partitions)].append(record(row, base + n, file_id))
+            for writer, share in zip(writers, shares, strict=True):
+                writer.add(share)
             times.extend(r[4] for r in decoded.rows)
             stored += len(decoded.rows)
             outcomes.append((rank, Decoded([], decoded.items_read, decoded.skipped)))
@@ -496,8 +527,9 @@ def _read_part(
         if _done is not None and reported >= 16:  # the last few are counted by the caller
             _done.put(reported)
             reported = 0
-    writer.spill()
-    return outcomes, writer.runs, stored, times
+    for writer in writers:
+        writer.spill()
+    return outcomes, [writer.runs for writer in writers], stored, times
 
 
 def _skip_file(summary: ScanSummary, progress: Progress, problem: Problem) -> None:

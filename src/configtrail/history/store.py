@@ -19,6 +19,7 @@ import heapq
 import itertools
 import struct
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -92,13 +93,52 @@ class RunWriter:
             return
         self.buffer.sort()
         path = self.directory / f"{self.prefix}-{len(self.runs)}.bin"
-        with path.open("wb") as out:
-            for start in range(0, len(self.buffer), _CHUNK):
-                chunk = _ENCODE.encode(self.buffer[start : start + _CHUNK])
-                out.write(_LENGTH.pack(len(chunk)))
-                out.write(chunk)
+        write_run(path, self.buffer)
         self.runs.append(path)
         self.buffer, self.buffered = [], 0
+
+
+def write_run(path: Path, records: Iterable[tuple]) -> None:
+    """Records, already in order, as a run file: length-prefixed msgpack chunks."""
+    with path.open("wb") as out:
+        for chunk in _batches(records):
+            data = _ENCODE.encode(chunk)
+            out.write(_LENGTH.pack(len(data)))
+            out.write(data)
+
+
+def _batches(records: Iterable[tuple]) -> Iterator[list[tuple]]:
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, _CHUNK)):
+        yield chunk
+
+
+def read_run(path: Path) -> Iterator[tuple]:
+    """The records of a run file, in order."""
+    with path.open("rb") as run:
+        while header := run.read(_LENGTH.size):
+            yield from _DECODE.decode(run.read(_LENGTH.unpack(header)[0]))
+
+
+def distinct(records: Iterable[tuple]) -> Iterator[tuple]:
+    """The first copy of each item (resource, capture time, state id) of ordered records."""
+    previous = None
+    for record in records:
+        identity = record[:5] + record[6:7]
+        if identity != previous:
+            previous = identity
+            yield record
+
+
+def count_first_copies(runs: list[Path]) -> int:
+    """How many distinct items (first copies) sorted runs hold together."""
+    return sum(1 for _ in distinct(heapq.merge(*(read_run(run) for run in runs))))
+
+
+def partition(record: tuple, partitions: int) -> int:
+    """Which of `partitions` a record's resource belongs to (the same in every process, so the
+    copies of an item always meet in one partition)."""
+    return zlib.crc32("\0".join(record[:4]).encode()) % partitions
 
 
 def record(row: tuple, sequence: int, file: int) -> tuple:
@@ -172,20 +212,19 @@ class ItemStore:
         self._next_sequence = first + len(sources) * SEQUENCE_SPAN
         return ids, first, SEQUENCE_SPAN
 
-    def adopt(self, runs: list[Path], stored: int, times: list[str]) -> None:
-        """Take over sorted run files written by a parallel scan into `directory`, with the
-        number of records they hold and their capture times."""
+    def adopt(
+        self, runs: list[Path], stored: int, times: list[str], first_copies: int | None = None
+    ) -> None:
+        """Take over sorted run files written by a parallel scan into `directory`: `stored`
+        records were added, their capture times `times`; `first_copies` of them are first copies
+        when already counted (by partition: an item's copies all fall in one partition)."""
+        empty = self._stored == 0
         self._adopted.extend(runs)
         self._stored += stored
         self._times.extend(times)
         self._sorted_times = False
-        self._counts = None
-
-    @staticmethod
-    def _read(path: Path) -> Iterator[tuple]:
-        with path.open("rb") as run:
-            while header := run.read(_LENGTH.size):
-                yield from _DECODE.decode(run.read(_LENGTH.unpack(header)[0]))
+        known = empty and first_copies is not None
+        self._counts = (first_copies, stored - first_copies) if known else None
 
     def _records(self) -> Iterator[tuple]:
         """Every record, in order: the runs on disk merged with the buffer."""
@@ -194,16 +233,10 @@ class ItemStore:
         runs = [*self._writer.runs, *self._adopted]
         if not runs:
             return iter(buffer)
-        return heapq.merge(buffer, *(self._read(path) for path in runs))
+        return heapq.merge(buffer, *(read_run(path) for path in runs))
 
     def _distinct(self, records: Iterable[tuple]) -> Iterator[tuple]:
-        """The first copy of each item (resource, capture time, state id)."""
-        previous = None
-        for record in records:
-            identity = record[:5] + record[6:7]
-            if identity != previous:
-                previous = identity
-                yield record
+        return distinct(records)
 
     def commit(self) -> None:
         """Nothing to flush (kept for callers that finish a scan with it)."""
