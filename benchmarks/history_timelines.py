@@ -223,8 +223,9 @@ def _tree_rss_kb(root: int) -> int:
 
 def measure_configtrail(root: Path) -> dict:
     """Scan, then build and walk every timeline (what `configtrail history --all-types` does)."""
+    from configtrail.history.processes import available_cores
     from configtrail.history.reader import LocalSource
-    from configtrail.history.scan import Filters, available_cores, scan
+    from configtrail.history.scan import Filters, scan
     from configtrail.history.store import ItemStore
 
     memory = TreeMemory().__enter__()

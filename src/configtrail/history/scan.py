@@ -11,8 +11,6 @@ timeline is built.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import queue
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import msgspec
 
-from configtrail.history import layout
+from configtrail.history import layout, processes
 from configtrail.history import store as item_store
 from configtrail.history.model import HEADER, Item, ItemError, item_from_json
 from configtrail.history.reader import (
@@ -46,14 +44,6 @@ from configtrail.history.store import time_text as store_time
 WORKERS = 8  # files fetched at once
 # A local archive of at least this many files per process is read by several processes.
 FILES_PER_PROCESS = 32
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container or taskset may allow fewer than exist)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -345,7 +335,7 @@ def scan(
             summary.deliveries.add((file.account, file.region, file.day))
     wanted, summary.files_not_needed = choose_files(listed, filters)
     progress.listed(len(wanted))
-    jobs = available_cores() if jobs is None else jobs
+    jobs = processes.available_cores() if jobs is None else jobs
     if isinstance(source, LocalSource) and jobs > 1 and len(wanted) >= jobs * FILES_PER_PROCESS:
         outcomes = _read_in_processes(source, wanted, filters, store, progress, jobs)
     else:
@@ -410,7 +400,7 @@ def _read_in_processes(
     ids, first, span = store.reserve([source.name(file.key) for file in wanted])
     numbered = list(zip(range(len(wanted)), ids, wanted, strict=True))
     parts = [numbered[job::jobs] for job in range(jobs)]
-    context = multiprocessing.get_context(_START_METHOD)
+    context = processes.context(__name__)
     done = context.Queue()
     run_bytes = max(item_store.RUN_BYTES // jobs, 1)
     outcomes: list[Outcome | None] = [None] * len(wanted)
@@ -461,9 +451,6 @@ def _read_in_processes(
     return outcomes  # type: ignore[return-value]
 
 
-# Processes start from a fresh interpreter (forkserver where there is one, else spawn): forking
-# a process that runs threads (the progress display) is unsafe.
-_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 _done: queue.Queue[int] | None = None
 
 
