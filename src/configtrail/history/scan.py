@@ -2,11 +2,13 @@
 report what cannot be read.
 
 Files are chosen from their keys alone (account, region, resource type, delivery period), so a
-narrow question reads few files. Fetching and decoding run on a small thread pool with a bounded
-number of files in flight; items are stored by the calling thread, in listing order, so results
-do not depend on timing. Decoding cuts each file into items with msgspec and reads only each
-item's header (resource, time, state): the item itself stays the JSON AWS Config wrote until its
-timeline is built.
+narrow question reads few files. A local archive of many files is read by one process per core,
+each decoding its share of the files into sorted runs that the store adopts; otherwise (few
+files, or S3, where reading waits on the network) a small thread pool fetches and decodes with a
+bounded number of files in flight, and items are stored by the calling thread. Either way items
+are numbered in listing order, so results do not depend on timing or on the number of processes.
+Decoding cuts each file into items with msgspec and reads only each item's header (resource,
+time, state): the item itself stays the JSON AWS Config wrote until its timeline is built.
 """
 
 from __future__ import annotations
