@@ -322,13 +322,16 @@ def _timeline(group: list[tuple], start: str | None, files: list[str]) -> Timeli
 
 def _item(record: tuple, files: list[str], key: ResourceKey) -> Item:
     _, _, _, _, captured, _, state_id, _, status, arn, name, file, doc = record
+    # Positional (Item's field order): 200,000 are made per benchmark run.
     return Item(
-        key=key,
-        capture_time=datetime.fromisoformat(captured + "+00:00"),
-        status=status,
-        state_id=state_id,
-        arn=arn,
-        name=name,
-        source=files[file],
-        document_json=doc,
+        key,
+        datetime.fromisoformat(captured + "+00:00"),
+        status,
+        state_id,
+        arn,
+        name,
+        files[file],
+        None,
+        None,
+        doc,
     )
