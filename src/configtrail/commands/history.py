@@ -67,6 +67,13 @@ def register(subparsers) -> None:
         default=athena.DEFAULT_TABLE,
         help=f"history table (default {athena.DEFAULT_TABLE})",
     )
+    where.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes that read a local archive (default: one per available core; 1: "
+        "read in this process only)",
+    )
 
     what = parser.add_argument_group("what to show")
     what.add_argument(
@@ -279,6 +286,9 @@ def coverage_window(filters: scan.Filters, seen, now: datetime | None = None):
     return first, last
 
 
+MAX_JOBS = 256  # --jobs: more processes than this only cost memory
+
+
 def _check_sources(args: argparse.Namespace) -> None:
     if args.out_dir and args.out:
         raise UsageError("--out and --out-dir exclude each other")
@@ -295,6 +305,8 @@ def _check_sources(args: argparse.Namespace) -> None:
             "--source is required (s3://bucket[/prefix] or a directory), "
             "or --athena-workgroup with --athena-database"
         )
+    if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs {args.jobs}: must be between 1 and {MAX_JOBS}")
 
 
 # --- progress ----------------------------------------------------------------------------------
@@ -375,7 +387,7 @@ def run(args: argparse.Namespace) -> int:
                     )
                 else:
                     source = open_source(args.source, args.endpoint_url, args.aws_region)
-                    summary = scan.scan(source, filters, store, progress)
+                    summary = scan.scan(source, filters, store, progress, jobs=args.jobs)
         except (SourceError, athena.AthenaError) as error:
             err.print(f"configtrail history: {error}", markup=False, soft_wrap=True)
             return UNUSABLE

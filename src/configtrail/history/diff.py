@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 import msgspec
 
-from configtrail.history.model import SECTIONS, Change, Entry, Item, Timeline
+from configtrail.history.model import GONE, SECTIONS, Change, Entry, Item, Timeline
 
 ABSENT = _ABSENT = object()
 
@@ -300,19 +300,19 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     first item after it. A first item that is a deletion reads as one ("gone").
     """
     entries: list[Entry] = []
+    append = entries.append
     previous = baseline
     for item in items:
-        if not item.present:
+        if item.status in GONE:
             # Also when it is the first item seen: a deletion is never a first recording.
-            changes, note = (), "gone"
+            append(Entry(item, (), "gone"))
         elif previous is None:
-            changes, note = (), "first-recorded"
-        elif not previous.present:
-            changes, note = (), "returned"
+            append(Entry(item, (), "first-recorded"))
+        elif previous.status in GONE:
+            append(Entry(item, (), "returned"))
         else:
             changes = tuple(diff_sections(previous.sections, item.sections))
-            note = "changed" if changes else "unchanged"
-        entries.append(Entry(item=item, changes=changes, note=note))
+            append(Entry(item, changes, "changed" if changes else "unchanged"))
         previous = item
     first = entries[0].item.key if entries else (baseline.key if baseline else None)
     if first is None:

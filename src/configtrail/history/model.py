@@ -61,14 +61,12 @@ class Item:
     arn: str | None
     name: str | None
     source: str  # the delivered file it came from, for provenance
-    # configuration, supplementaryConfiguration, tags, relationships (None until decoded)
+    # the compared sections by name: read from a delivered file as the whole decoded item
+    # (None until first asked for), or exactly the four sections (item_from_delivery)
     parts: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     # every other field as delivered (version, ARN, times, availability zone, ...)
     raw_metadata: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     document_json: bytes | None = field(default=None, compare=False, repr=False)
-    # the decoded item while only its sections were asked for: timelines compare the sections
-    # of every item, reports show the other fields of few, so those are split off when needed
-    decoded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def present(self) -> bool:
@@ -76,30 +74,25 @@ class Item:
 
     @property
     def sections(self) -> dict[str, Any]:
+        """The compared sections by name (read with `.get(name)`: a section the item lacks is
+        None). Decoded from the item's JSON on first use, the mapping is then the whole decoded
+        item, sections and all, rather than a copy of four of its keys: one is made per item."""
         if self.parts is None:
-            document = msgspec.json.decode(self.document_json) if self.document_json else {}
-            self.parts = {name: document.get(name) for name in SECTIONS}
-            if self.raw_metadata is None:
-                self.decoded = document
+            self.parts = msgspec.json.decode(self.document_json) if self.document_json else {}
         return self.parts
 
     @property
     def metadata(self) -> dict[str, Any]:
+        """Every field but the compared sections (version, ARN, times, availability zone...)."""
         if self.raw_metadata is None:
-            document = self.decoded
-            if document is None:
-                if self.document_json is None:
-                    return {}
-                document = msgspec.json.decode(self.document_json)
-                if self.parts is None:
-                    self.parts = {name: document.get(name) for name in SECTIONS}
+            document = self.sections
             self.raw_metadata = {k: v for k, v in document.items() if k not in _SECTION_NAMES}
-            self.decoded = None
         return self.raw_metadata
 
     def document(self) -> dict[str, Any]:
-        """The whole configuration item, as delivered."""
-        return {**self.metadata, **self.sections}
+        """The whole configuration item, as delivered (a section it lacks as None)."""
+        sections = self.sections
+        return {**self.metadata, **{name: sections.get(name) for name in SECTIONS}}
 
 
 def split(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -233,9 +226,9 @@ class Change(NamedTuple):
     after: Any = None
 
 
-@dataclass(frozen=True)
-class Entry:
-    """An item on a timeline and what changed since the item before it."""
+class Entry(NamedTuple):
+    """An item on a timeline and what changed since the item before it (a tuple: one is made
+    per item, and a frozen dataclass costs several times as much to build)."""
 
     item: Item
     changes: tuple[Change, ...]

@@ -2,31 +2,50 @@
 report what cannot be read.
 
 Files are chosen from their keys alone (account, region, resource type, delivery period), so a
-narrow question reads few files. Fetching and decoding run on a small thread pool with a bounded
-number of files in flight; items are stored by the calling thread, in listing order, so results
-do not depend on timing. Decoding cuts each file into items with msgspec and reads only each
-item's header (resource, time, state): the item itself stays the JSON AWS Config wrote until its
-timeline is built.
+narrow question reads few files. A local archive of many files is read by one process per core,
+each decoding its share of the files into sorted runs that the store adopts; otherwise (few
+files, or S3, where reading waits on the network) a small thread pool fetches and decodes with a
+bounded number of files in flight, and items are stored by the calling thread. Either way items
+are numbered in listing order, so results do not depend on timing or on the number of processes.
+Decoding cuts each file into items with msgspec and reads only each item's header (resource,
+time, state): the item itself stays the JSON AWS Config wrote until its timeline is built.
 """
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import msgspec
 
-from configtrail.history import layout
+from configtrail.history import layout, processes
+from configtrail.history import store as item_store
 from configtrail.history.model import HEADER, Item, ItemError, item_from_json
-from configtrail.history.reader import FileProblem, Source, decode_json, decode_notification
-from configtrail.history.store import ItemStore
+from configtrail.history.reader import (
+    FileProblem,
+    LocalSource,
+    Source,
+    decode_json,
+    decode_notification,
+)
+from configtrail.history.store import (
+    ItemStore,
+    RunWriter,
+    count_first_copies,
+    partition,
+    record,
+)
 from configtrail.history.store import row as store_row
 from configtrail.history.store import state_order as store_state_order
 from configtrail.history.store import time_text as store_time
 
 WORKERS = 8  # files fetched at once
+# A local archive of at least this many files per process is read by several processes.
+FILES_PER_PROCESS = 32
 
 
 @dataclass(frozen=True)
@@ -288,9 +307,18 @@ class _QuickFilter:
 
 
 def scan(
-    source: Source, filters: Filters, store: ItemStore, progress: Progress | None = None
+    source: Source,
+    filters: Filters,
+    store: ItemStore,
+    progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> ScanSummary:
-    """Read every wanted file of `source` into `store`; never raises for one bad file."""
+    """Read every wanted file of `source` into `store`; never raises for one bad file.
+
+    A local archive is read by `jobs` processes (default: every available core) when it has
+    enough files for each; otherwise, and for S3 (where reading waits on the network), by a
+    thread pool in this process. Both give the same store and the same summary.
+    """
     progress = progress or Progress()
     summary = ScanSummary(source=source.description)
     listed: list[layout.DeliveredFile] = []
@@ -309,31 +337,188 @@ def scan(
             summary.deliveries.add((file.account, file.region, file.day))
     wanted, summary.files_not_needed = choose_files(listed, filters)
     progress.listed(len(wanted))
+    jobs = processes.available_cores() if jobs is None else jobs
+    if isinstance(source, LocalSource) and jobs > 1 and len(wanted) >= jobs * FILES_PER_PROCESS:
+        outcomes = _read_in_processes(source, wanted, filters, store, progress, jobs)
+    else:
+        outcomes = _read_in_threads(source, wanted, filters, store, progress)
+    for file, outcome in zip(wanted, outcomes, strict=True):
+        if isinstance(outcome, Problem):
+            _skip_file(summary, progress, outcome)
+            continue
+        summary.files_read += 1
+        summary.items_read += outcome.items_read
+        if file.kind == layout.OVERSIZED:
+            summary.oversized_notifications += 1
+        for problem in outcome.skipped:
+            summary.skipped_items.append(problem)
+            progress.warn(problem)
+    store.commit()
+    summary.duplicates = store.duplicates
+    summary.items_kept = store.added
+    return summary
+
+
+# What reading one file gave: its problem, or (without its rows, which are stored) what it held.
+Outcome = Problem | Decoded
+
+
+def _read_in_threads(
+    source: Source, wanted: list, filters: Filters, store: ItemStore, progress: Progress
+) -> list[Outcome]:
+    """Files fetched and decoded on a thread pool; rows stored by this thread in listing order."""
 
     def fetch(file: layout.DeliveredFile) -> Decoded:
         return decode_file(source.read(file.key), file, source.name(file.key), filters)
 
+    outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="history-read") as pool:
         for file, future in _bounded(pool, wanted, fetch):
             name = source.name(file.key)
             try:
                 decoded = future.result()
             except FileProblem as error:
-                _skip_file(summary, progress, Problem(name, str(error)))
+                outcomes.append(Problem(name, str(error)))
             else:
-                summary.files_read += 1
-                summary.items_read += decoded.items_read
-                if file.kind == layout.OVERSIZED:
-                    summary.oversized_notifications += 1
-                for problem in decoded.skipped:
-                    summary.skipped_items.append(problem)
-                    progress.warn(problem)
                 store.add_rows(name, decoded.rows)
+                outcomes.append(Decoded([], decoded.items_read, decoded.skipped))
             progress.advance()
-    store.commit()
-    summary.duplicates = store.duplicates
-    summary.items_kept = store.added
-    return summary
+    return outcomes
+
+
+def _read_in_processes(
+    source: LocalSource,
+    wanted: list,
+    filters: Filters,
+    store: ItemStore,
+    progress: Progress,
+    jobs: int,
+) -> list[Outcome]:
+    """Files dealt round-robin to `jobs` processes, each of which decodes its files and writes
+    its records as sorted runs into the store's directory, one set of runs per partition of the
+    resources; the distinct items are then counted per partition, in parallel, and the store
+    adopts the runs. Sequence numbers follow the listing order, so the store reads back exactly
+    as after a serial scan."""
+    ids, first, span = store.reserve([source.name(file.key) for file in wanted])
+    numbered = list(zip(range(len(wanted)), ids, wanted, strict=True))
+    parts = [numbered[job::jobs] for job in range(jobs)]
+    context = processes.context(__name__)
+    done = context.Queue()
+    run_bytes = max(item_store.RUN_BYTES // jobs, 1)
+    outcomes: list[Outcome | None] = [None] * len(wanted)
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(done,)
+    ) as pool:
+        futures = [
+            pool.submit(
+                _read_part,
+                source.root,
+                part,
+                filters,
+                store.directory,
+                f"part{job}",
+                run_bytes,
+                first,
+                span,
+                jobs,
+            )
+            for job, part in enumerate(parts)
+        ]
+        pending = set(futures)
+        advanced = 0
+        while pending:
+            _, pending = wait(pending, timeout=0.1)
+            advanced += _drain(done, progress)
+        for _ in range(len(wanted) - advanced):  # the counts still in flight, if any
+            progress.advance()
+        parts_read = [future.result() for future in futures]
+        # Distinct items counted per partition of the resources, in parallel: an item's
+        # copies always fall in the same partition, whichever process read them.
+        counts = [
+            pool.submit(
+                count_first_copies, [run for _, runs, _, _ in parts_read for run in runs[number]]
+            )
+            for number in range(jobs)
+        ]
+        first_copies = sum(count.result() for count in counts)
+    store.adopt(
+        [run for _, runs, _, _ in parts_read for partition_runs in runs for run in partition_runs],
+        sum(stored for _, _, stored, _ in parts_read),
+        [time for _, _, _, times in parts_read for time in times],
+        first_copies=first_copies,
+    )
+    for part_outcomes, _, _, _ in parts_read:
+        for rank, outcome in part_outcomes:
+            outcomes[rank] = outcome
+    return outcomes  # type: ignore[return-value]
+
+
+_done: queue.Queue[int] | None = None
+
+
+def _worker_started(done) -> None:
+    global _done
+    _done = done
+
+
+def _drain(done, progress: Progress) -> int:
+    """Report the files the processes say they finished; returns how many."""
+    drained = 0
+    while True:
+        try:
+            count = done.get_nowait()
+        except queue.Empty:
+            return drained
+        for _ in range(count):
+            progress.advance()
+        drained += count
+
+
+def _read_part(
+    root: Path,
+    part: list[tuple[int, int, layout.DeliveredFile]],
+    filters: Filters,
+    directory: Path,
+    prefix: str,
+    run_bytes: int,
+    first: int,
+    span: int,
+    partitions: int,
+) -> tuple[list[tuple[int, Outcome]], list[list[Path]], int, list[str]]:
+    """One process's share of a parallel scan: (outcome per file rank, the sorted run files it
+    wrote for each partition of the resources, records in them, their capture times)."""
+    source = LocalSource(root)
+    writers = [
+        RunWriter(directory, f"{prefix}-p{number}", max(run_bytes // partitions, 1))
+        for number in range(partitions)
+    ]
+    outcomes: list[tuple[int, Outcome]] = []
+    times: list[str] = []
+    stored = 0
+    reported = 0
+    for rank, file_id, file in part:
+        name = source.name(file.key)
+        try:
+            decoded = decode_file(source.read(file.key), file, name, filters)
+        except FileProblem as error:
+            outcomes.append((rank, Problem(name, str(error))))
+        else:
+            base = first + rank * span
+            shares: list[list[tuple]] = [[] for _ in writers]
+            for n, row in enumerate(decoded.rows):
+                shares[partition(row, partitions)].append(record(row, base + n, file_id))
+            for writer, share in zip(writers, shares, strict=True):
+                writer.add(share)
+            times.extend(r[4] for r in decoded.rows)
+            stored += len(decoded.rows)
+            outcomes.append((rank, Decoded([], decoded.items_read, decoded.skipped)))
+        reported += 1
+        if _done is not None and reported >= 16:  # the last few are counted by the caller
+            _done.put(reported)
+            reported = 0
+    for writer in writers:
+        writer.spill()
+    return outcomes, [writer.runs for writer in writers], stored, times
 
 
 def _skip_file(summary: ScanSummary, progress: Progress, problem: Problem) -> None:

@@ -19,6 +19,7 @@ import heapq
 import itertools
 import struct
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from configtrail.history.diff import build_timeline
 from configtrail.history.model import Item, ResourceKey, Timeline
 
 RUN_BYTES = 64 * 1024 * 1024  # item JSON buffered before a sorted run is written to disk
+# Sequence numbers a parallel scan gives one file's records: far more than a file holds.
+SEQUENCE_SPAN = 2**32
 _CHUNK = 2048  # records per chunk of a run file
 _LENGTH = struct.Struct("<I")
 _Record = tuple[str, str, str, str, str, int, str, int, str, str | None, str | None, int, bytes]
@@ -64,6 +67,86 @@ def row(item: Item) -> tuple:
     )
 
 
+class RunWriter:
+    """The writing half of the external sort: records buffered until `run_bytes` of item JSON,
+    then sorted and written as a run file `<prefix>-<n>.bin` in `directory`. The store uses one;
+    so does each process of a parallel scan, whose runs the store then adopts."""
+
+    def __init__(self, directory: Path, prefix: str, run_bytes: int):
+        self.directory = directory
+        self.prefix = prefix
+        self.run_bytes = run_bytes
+        self.buffer: list[tuple] = []
+        self.buffered = 0
+        self.runs: list[Path] = []
+
+    def add(self, records: list[tuple]) -> None:
+        """Buffer one delivered file's records; spill once the buffer is full."""
+        self.buffer.extend(records)
+        self.buffered += sum(len(r[12]) for r in records)
+        if self.buffered >= self.run_bytes:
+            self.spill()
+
+    def spill(self) -> None:
+        """Write the buffer as one sorted run (nothing when it is empty)."""
+        if not self.buffer:
+            return
+        self.buffer.sort()
+        path = self.directory / f"{self.prefix}-{len(self.runs)}.bin"
+        write_run(path, self.buffer)
+        self.runs.append(path)
+        self.buffer, self.buffered = [], 0
+
+
+def write_run(path: Path, records: Iterable[tuple]) -> None:
+    """Records, already in order, as a run file: length-prefixed msgpack chunks."""
+    with path.open("wb") as out:
+        for chunk in _batches(records):
+            data = _ENCODE.encode(chunk)
+            out.write(_LENGTH.pack(len(data)))
+            out.write(data)
+
+
+def _batches(records: Iterable[tuple]) -> Iterator[list[tuple]]:
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, _CHUNK)):
+        yield chunk
+
+
+def read_run(path: Path) -> Iterator[tuple]:
+    """The records of a run file, in order."""
+    with path.open("rb") as run:
+        while header := run.read(_LENGTH.size):
+            yield from _DECODE.decode(run.read(_LENGTH.unpack(header)[0]))
+
+
+def distinct(records: Iterable[tuple]) -> Iterator[tuple]:
+    """The first copy of each item (resource, capture time, state id) of ordered records."""
+    previous = None
+    for record in records:
+        identity = record[:5] + record[6:7]
+        if identity != previous:
+            previous = identity
+            yield record
+
+
+def count_first_copies(runs: list[Path]) -> int:
+    """How many distinct items (first copies) sorted runs hold together."""
+    return sum(1 for _ in distinct(heapq.merge(*(read_run(run) for run in runs))))
+
+
+def partition(record: tuple, partitions: int) -> int:
+    """Which of `partitions` a record's resource belongs to (the same in every process, so the
+    copies of an item always meet in one partition)."""
+    return zlib.crc32("\0".join(record[:4]).encode()) % partitions
+
+
+def record(row: tuple, sequence: int, file: int) -> tuple:
+    """A store row (`row(item)`) as a record: the sequence after the state id, the file id
+    before the item JSON (see the module docstring)."""
+    return (*row[:7], sequence, *row[7:10], file, row[10])
+
+
 class ItemStore:
     """Add items file by file; read them back as timelines. Use as a context manager."""
 
@@ -71,12 +154,12 @@ class ItemStore:
         self._dir = tempfile.TemporaryDirectory(prefix="configtrail-history-", dir=directory)
         self._files: list[str] = []
         self._file_ids: dict[str, int] = {}
-        self._buffer: list[tuple] = []
-        self._buffered = 0
-        self._runs: list[Path] = []
+        self._writer = RunWriter(Path(self._dir.name), "run", RUN_BYTES)
+        self._adopted: list[Path] = []
         self._times: list[str] = []
         self._sorted_times = True
-        self._stored = 0
+        self._stored = 0  # items stored, copies included
+        self._next_sequence = 0
         self._counts: tuple[int, int] | None = (0, 0)
 
     def __enter__(self) -> ItemStore:
@@ -86,8 +169,13 @@ class ItemStore:
         self.close()
 
     def close(self) -> None:
-        self._buffer = []
+        self._writer.buffer = []
         self._dir.cleanup()
+
+    @property
+    def directory(self) -> Path:
+        """Where the store keeps its run files (and where a parallel scan writes its own)."""
+        return Path(self._dir.name)
 
     def _file_id(self, source: str) -> int:
         if source not in self._file_ids:
@@ -105,51 +193,50 @@ class ItemStore:
     def add_rows(self, source: str, rows: list[tuple]) -> int:
         """Store the rows (`row(item)`) of one delivered file; returns how many."""
         file = self._file_id(source)
-        sequence = self._stored
-        for r in rows:
-            self._buffer.append((*r[:7], sequence, *r[7:10], file, r[10]))
-            self._times.append(r[4])
-            self._buffered += len(r[10])
-            sequence += 1
-        self._stored = sequence
+        first = self._next_sequence
+        self._writer.run_bytes = RUN_BYTES  # read at each file: a test lowers it
+        self._writer.add([record(r, first + n, file) for n, r in enumerate(rows)])
+        self._times.extend(r[4] for r in rows)
+        self._stored += len(rows)
+        self._next_sequence = first + len(rows)
         self._sorted_times = False
         self._counts = None
-        if self._buffered >= RUN_BYTES:
-            self._spill()
         return len(rows)
 
-    def _spill(self) -> None:
-        self._buffer.sort()
-        path = Path(self._dir.name) / f"run-{len(self._runs)}.bin"
-        with path.open("wb") as out:
-            for start in range(0, len(self._buffer), _CHUNK):
-                chunk = _ENCODE.encode(self._buffer[start : start + _CHUNK])
-                out.write(_LENGTH.pack(len(chunk)))
-                out.write(chunk)
-        self._runs.append(path)
-        self._buffer, self._buffered = [], 0
+    def reserve(self, sources: list[str]) -> tuple[list[int], int, int]:
+        """(file ids, first sequence, sequence span per file) for a parallel scan of `sources`
+        in this order: the records its processes write sort exactly as if the files had been
+        added one after another with add_rows."""
+        ids = [self._file_id(source) for source in sources]
+        first = self._next_sequence
+        self._next_sequence = first + len(sources) * SEQUENCE_SPAN
+        return ids, first, SEQUENCE_SPAN
 
-    @staticmethod
-    def _read(path: Path) -> Iterator[tuple]:
-        with path.open("rb") as run:
-            while header := run.read(_LENGTH.size):
-                yield from _DECODE.decode(run.read(_LENGTH.unpack(header)[0]))
+    def adopt(
+        self, runs: list[Path], stored: int, times: list[str], first_copies: int | None = None
+    ) -> None:
+        """Take over sorted run files written by a parallel scan into `directory`: `stored`
+        records were added, their capture times `times`; `first_copies` of them are first copies
+        when already counted (by partition: an item's copies all fall in one partition)."""
+        empty = self._stored == 0
+        self._adopted.extend(runs)
+        self._stored += stored
+        self._times.extend(times)
+        self._sorted_times = False
+        known = empty and first_copies is not None
+        self._counts = (first_copies, stored - first_copies) if known else None
 
     def _records(self) -> Iterator[tuple]:
         """Every record, in order: the runs on disk merged with the buffer."""
-        self._buffer.sort()
-        if not self._runs:
-            return iter(self._buffer)
-        return heapq.merge(self._buffer, *(self._read(path) for path in self._runs))
+        buffer = self._writer.buffer
+        buffer.sort()
+        runs = [*self._writer.runs, *self._adopted]
+        if not runs:
+            return iter(buffer)
+        return heapq.merge(buffer, *(read_run(path) for path in runs))
 
     def _distinct(self, records: Iterable[tuple]) -> Iterator[tuple]:
-        """The first copy of each item (resource, capture time, state id)."""
-        previous = None
-        for record in records:
-            identity = record[:5] + record[6:7]
-            if identity != previous:
-                previous = identity
-                yield record
+        return distinct(records)
 
     def commit(self) -> None:
         """Nothing to flush (kept for callers that finish a scan with it)."""
@@ -223,8 +310,9 @@ class ItemStore:
 def _timeline(group: list[tuple], start: str | None, files: list[str]) -> Timeline:
     baseline: Item | None = None
     window: list[Item] = []
+    key = ResourceKey(*group[0][:4])  # one resource: every item shares its key
     for record in group:
-        item = _item(record, files)
+        item = _item(record, files, key)
         if start is not None and record[4] < start:
             baseline = item
         else:
@@ -232,15 +320,18 @@ def _timeline(group: list[tuple], start: str | None, files: list[str]) -> Timeli
     return build_timeline(window, baseline)
 
 
-def _item(record: tuple, files: list[str]) -> Item:
-    account, region, rtype, rid, captured, _, state_id, _, status, arn, name, file, doc = record
+def _item(record: tuple, files: list[str], key: ResourceKey) -> Item:
+    _, _, _, _, captured, _, state_id, _, status, arn, name, file, doc = record
+    # Positional (Item's field order): 200,000 are made per benchmark run.
     return Item(
-        key=ResourceKey(account, region, rtype, rid),
-        capture_time=datetime.fromisoformat(captured + "+00:00"),
-        status=status,
-        state_id=state_id,
-        arn=arn,
-        name=name,
-        source=files[file],
-        document_json=doc,
+        key,
+        datetime.fromisoformat(captured + "+00:00"),
+        status,
+        state_id,
+        arn,
+        name,
+        files[file],
+        None,
+        None,
+        doc,
     )
