@@ -43,20 +43,21 @@ static PyObject *s_changed, *s_added, *s_removed, *s_empty, *s_relationships, *s
 
 /* --- small helpers ------------------------------------------------------------------------- */
 
-/* A Change: the named tuple's fields set directly, as tuple.__new__(Change, fields) does. */
+/* A Change: a tuple of the Change type with its fields set, as tuple.__new__(Change, fields)
+ * makes it (configure() checked that Change adds nothing to tuple's layout). */
 static PyObject *
 change_new(PyObject *section, PyObject *path, PyObject *kind, PyObject *before, PyObject *after)
 {
-    PyObject *change = change_type->tp_alloc(change_type, 5);
+    PyTupleObject *change = PyObject_GC_NewVar(PyTupleObject, change_type, 5);
     if (change == NULL) {
         return NULL;
     }
     PyObject *fields[5] = {section, path, kind, before, after};
     for (int i = 0; i < 5; i++) {
-        Py_INCREF(fields[i]);
-        PyTuple_SET_ITEM(change, i, fields[i]);
+        change->ob_item[i] = Py_NewRef(fields[i]);
     }
-    return change;
+    PyObject_GC_Track(change);
+    return (PyObject *)change;
 }
 
 static int
@@ -79,6 +80,16 @@ extend(PyObject *out, PyObject *items)
     return PyList_SetSlice(out, end, end, items);
 }
 
+/* a == b for two str (CPython's strings are canonical: equal ones have one kind). */
+static inline int
+unicode_equal(PyObject *a, PyObject *b)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return a == b || (length == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+                      memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)length * kind) == 0);
+}
+
 /* f"{path}.{key}" if path else str(key), for a str key. */
 static PyObject *
 key_path(PyObject *path, PyObject *key)
@@ -87,6 +98,17 @@ key_path(PyObject *path, PyObject *key)
     if (plen == 0) {
         Py_INCREF(key);
         return key;
+    }
+    if (PyUnicode_IS_ASCII(path) && PyUnicode_IS_ASCII(key)) {
+        PyObject *result = PyUnicode_New(plen + 1 + klen, 127);
+        if (result == NULL) {
+            return NULL;
+        }
+        Py_UCS1 *data = PyUnicode_1BYTE_DATA(result);
+        memcpy(data, PyUnicode_1BYTE_DATA(path), plen);
+        data[plen] = '.';
+        memcpy(data + plen + 1, PyUnicode_1BYTE_DATA(key), klen);
+        return result;
     }
     Py_UCS4 maxchar = Py_MAX(PyUnicode_MAX_CHAR_VALUE(path), PyUnicode_MAX_CHAR_VALUE(key));
     PyObject *result = PyUnicode_New(plen + 1 + klen, maxchar);
@@ -106,8 +128,17 @@ key_path(PyObject *path, PyObject *key)
 static PyObject *
 index_path(PyObject *path, Py_ssize_t index)
 {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "[%zd]", index);
+    char reversed[24], digits[32];
+    int count = 0, n = 0;
+    do {
+        reversed[count++] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index > 0);
+    digits[n++] = '[';
+    while (count > 0) {
+        digits[n++] = reversed[--count];
+    }
+    digits[n++] = ']';
     Py_ssize_t plen = PyUnicode_GET_LENGTH(path);
     PyObject *result = PyUnicode_New(plen + n, PyUnicode_MAX_CHAR_VALUE(path));
     if (result == NULL) {
@@ -188,7 +219,10 @@ leaf_ne(PyObject *a, PyObject *b)
     if (type == &PyFloat_Type) {
         return PyFloat_AS_DOUBLE(a) != PyFloat_AS_DOUBLE(b); /* no identity shortcut: NaN */
     }
-    if (type == &PyUnicode_Type || type == &PyLong_Type || type == &PyBool_Type ||
+    if (type == &PyUnicode_Type) {
+        return !unicode_equal(a, b);
+    }
+    if (type == &PyLong_Type || type == &PyBool_Type ||
         a == Py_None) {
         return PyObject_RichCompareBool(a, b, Py_NE); /* never unequal to themselves */
     }
@@ -209,7 +243,10 @@ leaf_eq(PyObject *a, PyObject *b)
     if (type == &PyFloat_Type) {
         return PyFloat_AS_DOUBLE(a) == PyFloat_AS_DOUBLE(b);
     }
-    if (type == &PyUnicode_Type || type == &PyLong_Type || type == &PyBool_Type ||
+    if (type == &PyUnicode_Type) {
+        return unicode_equal(a, b);
+    }
+    if (type == &PyLong_Type || type == &PyBool_Type ||
         a == Py_None) {
         return PyObject_RichCompareBool(a, b, Py_EQ);
     }
@@ -335,19 +372,31 @@ same_json_dicts(PyObject *a, PyObject *b, int depth)
     if (PyDict_GET_SIZE(a) != PyDict_GET_SIZE(b)) {
         return UNEQUAL;
     }
-    if (!str_keys(b)) { /* a lookup among other keys could run their __eq__ */
-        return UNKNOWN;
-    }
-    int verdict = SAME;
-    Py_ssize_t pos = 0;
-    PyObject *key, *value;
+    /* While b's keys come in a's order, b's entry at the same position is the one a lookup
+     * would find; after that, b's keys must all be str (a lookup among other keys could run
+     * their __eq__). */
+    int verdict = SAME, aligned = 1;
+    Py_ssize_t pos = 0, other_pos = 0;
+    PyObject *key, *value, *other_key, *other;
     while (PyDict_Next(a, &pos, &key, &value)) {
         if (!PyUnicode_CheckExact(key) || has_surrogates(key)) {
             return UNKNOWN;
         }
-        PyObject *other = PyDict_GetItemWithError(b, key);
-        if (other == NULL) {
-            return PyErr_Occurred() ? -1 : UNEQUAL;
+        if (aligned && PyDict_Next(b, &other_pos, &other_key, &other) &&
+            PyUnicode_CheckExact(other_key) && unicode_equal(key, other_key)) {
+            /* other is b[key] */
+        }
+        else {
+            if (aligned) {
+                aligned = 0;
+                if (!str_keys(b)) {
+                    return UNKNOWN;
+                }
+            }
+            other = PyDict_GetItemWithError(b, key);
+            if (other == NULL) {
+                return PyErr_Occurred() ? -1 : UNEQUAL;
+            }
         }
         int result = same_json(value, other, depth + 1);
         if (result == ENCODED_DIFFERENTLY) {
@@ -404,10 +453,8 @@ same_json(PyObject *a, PyObject *b, int depth)
             return same_json_lists(a, b, depth);
         }
         if (ta == &PyUnicode_Type) {
-            int equal = PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) &&
-                        PyUnicode_Compare(a, b) == 0;
-            if (!equal) {
-                return PyErr_Occurred() ? -1 : UNEQUAL;
+            if (!unicode_equal(a, b)) {
+                return UNEQUAL;
             }
             return has_surrogates(a) ? UNKNOWN : SAME;
         }
@@ -637,12 +684,145 @@ differing(PyObject *section, PyObject *path, PyObject *old, PyObject *new, PyObj
     return walk(section, path, old, new, out, depth);
 }
 
+/* The second half of _walk_dicts for a key both dicts have, its values known to differ. */
+static int
+walk_shared_key(PyObject *section, PyObject *child, PyObject *a, PyObject *b, PyObject *out,
+                int depth)
+{
+    PyTypeObject *kind = Py_TYPE(a), *other = Py_TYPE(b);
+    if (kind == other && !is_container(kind) &&
+        (kind != &PyUnicode_Type || (!starts_json(a) && !starts_json(b)))) {
+        return append_change(out, section, child, s_changed, a, b); /* known to differ */
+    }
+    if (kind == &PyDict_Type && other == &PyDict_Type && PyDict_GET_SIZE(a) &&
+        PyDict_GET_SIZE(b)) {
+        return walk_dicts(section, child, a, b, out, depth + 1);
+    }
+    if (kind == &PyList_Type && other == &PyList_Type && PyList_GET_SIZE(a) &&
+        PyList_GET_SIZE(b)) {
+        return walk_lists(section, child, a, b, out, depth + 1);
+    }
+    return walk(section, child, a, b, out, depth + 1);
+}
+
+/* The first half of _walk_dicts for a key both dicts have: do its values differ? */
+static int
+values_differ(PyObject *a, PyObject *b)
+{
+    PyTypeObject *kind = Py_TYPE(a);
+    if (kind != Py_TYPE(b)) {
+        return 1;
+    }
+    if (is_container(kind)) {
+        int equal = equal_and_same(a, b);
+        return equal < 0 ? -1 : !equal;
+    }
+    return leaf_ne(a, b);
+}
+
+typedef struct {
+    PyObject *key, *a, *b;
+} Entry;
+
+/* differing.sort() for distinct str keys (an insertion sort: there are few). */
+static void
+sort_entries(Entry *entries, Py_ssize_t count)
+{
+    for (Py_ssize_t i = 1; i < count; i++) {
+        Entry entry = entries[i];
+        Py_ssize_t j = i;
+        /* two different str: PyUnicode_Compare cannot fail, and the order is Python's */
+        while (j > 0 && PyUnicode_Compare(entries[j - 1].key, entry.key) > 0) {
+            entries[j] = entries[j - 1];
+            j--;
+        }
+        entries[j] = entry;
+    }
+}
+
+/* _walk_dicts when both dicts have the same str keys in the same order (consecutive items
+ * usually do): then old.keys() == new.keys() and the values pair up by position, with no
+ * lookup. 1 when done, 0 when the keys are not aligned (nothing was done), -1 an error. */
+static int
+walk_aligned_dicts(PyObject *section, PyObject *path, PyObject *old, PyObject *new,
+                   PyObject *out, int depth)
+{
+    Py_ssize_t size = PyDict_GET_SIZE(old), count = 0, taken = 0;
+    if (size != PyDict_GET_SIZE(new)) {
+        return 0;
+    }
+    Entry stack[32], *entries = size <= 32 ? stack : PyMem_Malloc(size * sizeof(Entry));
+    if (entries == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int rc = -1;
+    Py_ssize_t pos = 0, other_pos = 0;
+    PyObject *key, *a, *other_key, *b;
+    while (PyDict_Next(old, &pos, &key, &a)) {
+        if (!PyDict_Next(new, &other_pos, &other_key, &b) || !PyUnicode_CheckExact(key) ||
+            !PyUnicode_CheckExact(other_key) || !unicode_equal(key, other_key)) {
+            rc = 0; /* not aligned: the general walk */
+            goto done;
+        }
+        entries[taken++] = (Entry){Py_NewRef(key), Py_NewRef(a), Py_NewRef(b)};
+    }
+    /* differing: the entries whose values differ, moved to the front in dict order. Before
+     * step i: [0, count) differ, [count, i) are released (NULL), [i, taken) are to be seen. */
+    for (Py_ssize_t i = 0; i < taken; i++) {
+        int differs = values_differ(entries[i].a, entries[i].b);
+        if (differs < 0) {
+            goto done;
+        }
+        if (differs) {
+            Entry released = entries[count];
+            entries[count++] = entries[i];
+            entries[i] = released;
+        }
+        else {
+            Py_CLEAR(entries[i].key);
+            Py_CLEAR(entries[i].a);
+            Py_CLEAR(entries[i].b);
+        }
+    }
+    sort_entries(entries, count);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *child = key_path(path, entries[i].key);
+        if (child == NULL) {
+            goto done;
+        }
+        int failed = walk_shared_key(section, child, entries[i].a, entries[i].b, out, depth);
+        Py_DECREF(child);
+        if (failed < 0) {
+            goto done;
+        }
+    }
+    rc = 1;
+done:
+    for (Py_ssize_t i = 0; i < taken; i++) {
+        Py_XDECREF(entries[i].key);
+        Py_XDECREF(entries[i].a);
+        Py_XDECREF(entries[i].b);
+    }
+    if (entries != stack) {
+        PyMem_Free(entries);
+    }
+    return rc;
+}
+
 /* _walk_dicts: two non-empty dicts that differ; the keys whose values differ, in sorted order. */
 static int
 walk_dicts(PyObject *section, PyObject *path, PyObject *old, PyObject *new, PyObject *out,
            int depth)
 {
-    if (depth > MAX_DEPTH || !str_keys(old) || !str_keys(new)) {
+    if (depth > MAX_DEPTH) {
+        return call_walk(py_walk_dicts, section, path, old, new, out);
+    }
+    int aligned = walk_aligned_dicts(section, path, old, new, out, depth);
+    if (aligned != 0) {
+        return aligned < 0 ? -1 : 0;
+    }
+    if (!str_keys(old) || !str_keys(new)) {
         return call_walk(py_walk_dicts, section, path, old, new, out);
     }
     int rc = -1;
@@ -709,17 +889,7 @@ walk_dicts(PyObject *section, PyObject *path, PyObject *old, PyObject *new, PyOb
             }
             Py_INCREF(a);
             Py_INCREF(b);
-            PyTypeObject *kind = Py_TYPE(a);
-            if (kind != Py_TYPE(b)) {
-                differs = 1;
-            }
-            else if (is_container(kind)) {
-                int equal = equal_and_same(a, b);
-                differs = equal < 0 ? -1 : !equal;
-            }
-            else {
-                differs = leaf_ne(a, b);
-            }
+            differs = values_differ(a, b);
             Py_CLEAR(a);
             Py_CLEAR(b);
         }
@@ -744,39 +914,28 @@ walk_dicts(PyObject *section, PyObject *path, PyObject *old, PyObject *new, PyOb
         int in_new = PyDict_Contains(new, name), in_old = PyDict_Contains(old, name);
         int failed;
         if (same_keys || (in_new == 1 && in_old == 1)) {
-            a = PyDict_GetItem(old, name);
-            b = PyDict_GetItem(new, name);
-            if (a == NULL || b == NULL) {
-                a = b = NULL;
-                PyErr_SetObject(PyExc_KeyError, name);
+            a = PyDict_GetItemWithError(old, name);
+            b = a ? PyDict_GetItemWithError(new, name) : NULL;
+            if (b == NULL) {
+                a = NULL;
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, name);
+                }
                 goto done;
             }
             Py_INCREF(a);
             Py_INCREF(b);
-            PyTypeObject *kind = Py_TYPE(a), *other = Py_TYPE(b);
-            if (kind == other && !is_container(kind) &&
-                (kind != &PyUnicode_Type || (!starts_json(a) && !starts_json(b)))) {
-                failed = append_change(out, section, child, s_changed, a, b) < 0;
-            }
-            else if (kind == &PyDict_Type && other == &PyDict_Type && PyDict_GET_SIZE(a) &&
-                     PyDict_GET_SIZE(b)) {
-                failed = walk_dicts(section, child, a, b, out, depth + 1) < 0;
-            }
-            else if (kind == &PyList_Type && other == &PyList_Type && PyList_GET_SIZE(a) &&
-                     PyList_GET_SIZE(b)) {
-                failed = walk_lists(section, child, a, b, out, depth + 1) < 0;
-            }
-            else {
-                failed = walk(section, child, a, b, out, depth + 1) < 0;
-            }
+            failed = walk_shared_key(section, child, a, b, out, depth) < 0;
             Py_CLEAR(a);
             Py_CLEAR(b);
         }
         else {
             PyObject *gone = in_new != 1 ? old : new;
-            a = PyDict_GetItem(gone, name);
+            a = PyDict_GetItemWithError(gone, name);
             if (a == NULL) {
-                PyErr_SetObject(PyExc_KeyError, name);
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, name);
+                }
                 goto done;
             }
             Py_INCREF(a);
@@ -876,6 +1035,35 @@ label_part(PyObject *relationship, PyObject *name, PyObject **value)
     return PyUnicode_GET_LENGTH(*value) > 0;
 }
 
+/* f"{name} {type} {target}" for three str */
+static PyObject *
+join_label(PyObject *name, PyObject *type, PyObject *target)
+{
+    PyObject *parts[3] = {name, type, target};
+    Py_ssize_t length = 2, at = 0;
+    Py_UCS4 maxchar = 127;
+    for (int i = 0; i < 3; i++) {
+        length += PyUnicode_GET_LENGTH(parts[i]);
+        maxchar = Py_MAX(maxchar, PyUnicode_MAX_CHAR_VALUE(parts[i]));
+    }
+    PyObject *label = PyUnicode_New(length, maxchar);
+    if (label == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            PyUnicode_WRITE(PyUnicode_KIND(label), PyUnicode_DATA(label), at++, ' ');
+        }
+        Py_ssize_t part = PyUnicode_GET_LENGTH(parts[i]);
+        if (PyUnicode_CopyCharacters(label, at, parts[i], 0, part) < 0) {
+            Py_DECREF(label);
+            return NULL;
+        }
+        at += part;
+    }
+    return label;
+}
+
 /* _relationship_label: "<name> <resourceType> <resourceId or resourceName>". */
 static PyObject *
 relationship_label(PyObject *relationship)
@@ -925,12 +1113,29 @@ relationship_label(PyObject *relationship)
     else {
         stripped = Py_NewRef(name);
     }
-    PyObject *label = PyUnicode_FromFormat("%U %U %U", stripped, type, target);
+    PyObject *label = join_label(stripped, type, target);
     Py_DECREF(stripped);
     return label;
 }
 
-/* _labels: the set of labels of a section's relationships. */
+/* Up to this many relationships, their labels are kept in a list and compared by scanning it
+ * (a relationship section holds a few); more go into a set. */
+#define FEW_LABELS 16
+
+/* label in labels, for a list of str */
+static int
+has_label(PyObject *labels, PyObject *label)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(labels); i++) {
+        if (unicode_equal(PyList_GET_ITEM(labels, i), label)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* _labels: the labels of a section's relationships, each once (a set: a list of distinct str
+ * while there are few, else a set or the frozenset of the Python _labels). */
 static PyObject *
 labels(PyObject *relationships)
 {
@@ -941,9 +1146,13 @@ labels(PyObject *relationships)
     if (truth && !PyList_CheckExact(relationships)) {
         return PyObject_CallOneArg(py_labels, relationships);
     }
-    PyObject *result = PySet_New(NULL);
-    if (result == NULL || !truth) {
-        return result;
+    if (!truth) {
+        return PyList_New(0);
+    }
+    PyObject *result =
+        PyList_GET_SIZE(relationships) <= FEW_LABELS ? PyList_New(0) : PySet_New(NULL);
+    if (result == NULL) {
+        return NULL;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(relationships); i++) {
         PyObject *relationship = PyList_GetItem(relationships, i);
@@ -954,26 +1163,52 @@ labels(PyObject *relationships)
         Py_INCREF(relationship);
         PyObject *label = relationship_label(relationship);
         Py_DECREF(relationship);
-        if (label == NULL || PySet_Add(result, label) < 0) {
-            Py_XDECREF(label);
+        if (label == NULL) {
             Py_DECREF(result);
             return NULL;
         }
+        if (PyList_CheckExact(result) && !PyUnicode_CheckExact(label)) {
+            Py_SETREF(result, PySet_New(result)); /* only str can be scanned for */
+            if (result == NULL) {
+                Py_DECREF(label);
+                return NULL;
+            }
+        }
+        int failed = PyList_CheckExact(result)
+                         ? !has_label(result, label) && PyList_Append(result, label) < 0
+                         : PySet_Add(result, label) < 0;
         Py_DECREF(label);
+        if (failed) {
+            Py_DECREF(result);
+            return NULL;
+        }
     }
     return result;
 }
 
-/* sorted(a - b) */
+/* sorted(a - b), for two results of labels() */
 static PyObject *
 sorted_difference(PyObject *a, PyObject *b)
 {
-    PyObject *difference = PyNumber_Subtract(a, b);
-    if (difference == NULL) {
-        return NULL;
+    PyObject *result;
+    if (PyList_CheckExact(a) && PyList_CheckExact(b)) {
+        result = PyList_New(0);
+        for (Py_ssize_t i = 0; result != NULL && i < PyList_GET_SIZE(a); i++) {
+            PyObject *label = PyList_GET_ITEM(a, i);
+            if (!has_label(b, label) && PyList_Append(result, label) < 0) {
+                Py_CLEAR(result);
+            }
+        }
     }
-    PyObject *result = PySequence_List(difference);
-    Py_DECREF(difference);
+    else {
+        PyObject *left = PyList_CheckExact(a) ? PySet_New(a) : Py_NewRef(a);
+        PyObject *right = left && PyList_CheckExact(b) ? PySet_New(b) : Py_XNewRef(b);
+        PyObject *difference = left && right ? PyNumber_Subtract(left, right) : NULL;
+        Py_XDECREF(left);
+        Py_XDECREF(right);
+        result = difference ? PySequence_List(difference) : NULL;
+        Py_XDECREF(difference);
+    }
     if (result != NULL && PyList_Sort(result) < 0) {
         Py_CLEAR(result);
     }
@@ -1016,14 +1251,16 @@ done:
 
 /* --- diff_sections --------------------------------------------------------------------------- */
 
-/* found.sort(key=path): nothing to do when the paths already increase strictly (the stable sort
- * would keep that order); otherwise Python's own sort. */
+/* found.sort(key=path) for found = changes[start:], the section's changes: nothing to do when
+ * the paths already increase strictly (the stable sort would keep that order); otherwise
+ * Python's own sort of that slice. */
 static int
-sort_by_path(PyObject *found)
+sort_by_path(PyObject *changes, Py_ssize_t start)
 {
-    Py_ssize_t length = PyList_GET_SIZE(found);
+    Py_ssize_t length = PyList_GET_SIZE(changes);
     int ordered = 1;
-    for (Py_ssize_t i = 1; i < length && ordered; i++) {
+    for (Py_ssize_t i = start + 1; i < length && ordered; i++) {
+        PyObject *found = changes;
         PyObject *first = PyList_GET_ITEM(found, i - 1), *second = PyList_GET_ITEM(found, i);
         if (!PyTuple_Check(first) || !PyTuple_Check(second) || PyTuple_GET_SIZE(first) < 2 ||
             PyTuple_GET_SIZE(second) < 2) {
@@ -1044,20 +1281,17 @@ sort_by_path(PyObject *found)
     if (ordered) {
         return 0;
     }
-    PyObject *sort = PyObject_GetAttr(found, s_sort);
-    if (sort == NULL) {
-        return -1;
-    }
+    PyObject *found = PyList_GetSlice(changes, start, length);
+    PyObject *sort = found ? PyObject_GetAttr(found, s_sort) : NULL;
+    PyObject *names = sort ? PyTuple_Pack(1, s_key) : NULL;
     PyObject *args[1] = {py_path_key};
-    PyObject *names = PyTuple_Pack(1, s_key);
     PyObject *result = names ? PyObject_Vectorcall(sort, args, 0, names) : NULL;
+    int rc = result ? PyList_SetSlice(changes, start, length, found) : -1;
+    Py_XDECREF(result);
     Py_XDECREF(names);
-    Py_DECREF(sort);
-    if (result == NULL) {
-        return -1;
-    }
-    Py_DECREF(result);
-    return 0;
+    Py_XDECREF(sort);
+    Py_XDECREF(found);
+    return rc;
 }
 
 /* One section (not relationships): python_diff_sections' loop body. */
@@ -1065,7 +1299,6 @@ static int
 diff_section(PyObject *section, PyObject *old, PyObject *new, PyObject *changes)
 {
     int rc = -1;
-    PyObject *found = NULL;
     old = decoded(old);
     if (old == NULL) {
         return -1;
@@ -1088,18 +1321,12 @@ diff_section(PyObject *section, PyObject *old, PyObject *new, PyObject *changes)
         rc = flat_changes(section, old, new, s_empty, changes);
         goto done;
     }
-    found = PyList_New(0);
-    if (found == NULL) {
-        goto done;
-    }
-    int failed = kind == &PyDict_Type ? walk_dicts(section, s_empty, old, new, found, 0)
-                                      : walk_lists(section, s_empty, old, new, found, 0);
-    if (failed < 0 || sort_by_path(found) < 0) {
-        goto done;
-    }
-    rc = extend(changes, found);
+    /* found: the section's changes, appended to changes from start on */
+    Py_ssize_t start = PyList_GET_SIZE(changes);
+    int failed = kind == &PyDict_Type ? walk_dicts(section, s_empty, old, new, changes, 0)
+                                      : walk_lists(section, s_empty, old, new, changes, 0);
+    rc = failed < 0 ? -1 : sort_by_path(changes, start);
 done:
-    Py_XDECREF(found);
     Py_DECREF(old);
     Py_DECREF(new);
     return rc;
@@ -1195,7 +1422,8 @@ configure(PyObject *module, PyObject *args, PyObject *kwargs)
     PyTypeObject *type = (PyTypeObject *)change;
     if (!PyType_IsSubtype(type, &PyTuple_Type) ||
         type->tp_basicsize != PyTuple_Type.tp_basicsize ||
-        type->tp_itemsize != PyTuple_Type.tp_itemsize || type->tp_dictoffset != 0) {
+        type->tp_itemsize != PyTuple_Type.tp_itemsize || type->tp_dictoffset != 0 ||
+        type->tp_weaklistoffset != 0) {
         PyErr_SetString(PyExc_TypeError, "change must be a named tuple type without a __dict__");
         return NULL;
     }
