@@ -47,11 +47,11 @@ $(INSTALLED): requirements/main.lock pyproject.toml
 
 # The field diff's C extension (setup.py) is built in place by the editable install above; an
 # edit of its source re-runs only that install (seconds), not the whole environment. Optional:
-# without a C compiler the install succeeds and the pure-Python diff is used. The test skips the
-# install when the environment was just built (make looked at the stamp before that).
+# without a C compiler the install succeeds and the pure-Python diff is used. The recipe skips
+# the install when the environment was just built (make may look at the stamp before that).
 DIFFCORE_SOURCES := src/configtrail/history/_diffcore.c setup.py
 $(DIFFCORE): $(INSTALLED) $(DIFFCORE_SOURCES)
-	@fresh=1; for f in $(INSTALLED) $(DIFFCORE_SOURCES); do [[ $@ -nt $$f ]] || fresh=0; done; \
+	@fresh=1; for f in $(INSTALLED) $(DIFFCORE_SOURCES); do [[ $$f -nt $@ ]] && fresh=0; done; \
 	if (( ! fresh )); then \
 	  echo "$(BIN)/python -m pip install --no-deps -e .  # the C field diff"; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && touch $@; \

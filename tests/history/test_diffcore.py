@@ -3,8 +3,8 @@
 diff_sections in C must return exactly what python_diff_sections returns (the same Change
 tuples, values of the same types, in the same order) and raise what it raises; its strict
 comparison must agree with _same on every JSON value; it must not leak references or memory.
-Skipped only when the extension is not in use, and test_the_extension_is_built fails when a
-machine with a C compiler (CI) did not build it.
+The tests of the C code are skipped when the extension is not in use; test_the_extension_is_built
+fails when a machine with a C compiler (CI) did not build it, and the fallback tests always run.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pytest
 from configtrail.history import diff
 from configtrail.history.model import SECTIONS, Change
 
-pytestmark = pytest.mark.skipif(
+needs_native = pytest.mark.skipif(
     not diff.NATIVE,
     reason="the C diff (configtrail.history._diffcore) is not in use: not built (no C compiler "
     "at install) or CONFIGTRAIL_PURE_PYTHON is set",
@@ -183,6 +183,7 @@ def _assert_identical(got, expected, context):
             assert a is b or a == b or (a != a and b != b), context
 
 
+@needs_native
 def test_native_equals_the_python_reference_on_random_items():
     """Tens of thousands of random pairs: nested JSON, JSON text (plain and URL-encoded, valid
     and not), empty containers, type changes, 1/True/1.0/-0.0/NaN, added and removed keys,
@@ -229,6 +230,7 @@ SAME_CASES = [
 ]  # fmt: skip
 
 
+@needs_native
 @pytest.mark.parametrize(("a", "b"), SAME_CASES, ids=repr)
 def test_same_agrees_with_the_python_same(a, b):
     from configtrail.history import _diffcore
@@ -241,6 +243,7 @@ def test_same_agrees_with_the_python_same(a, b):
     )
 
 
+@needs_native
 def test_strict_comparison_edge_cases_as_changes():
     """What the strict comparison means for a diff: numbers of another type are changes,
     key order is not, -0.0 is 0.0 as a leaf; NaN as Python's == and != take it."""
@@ -266,6 +269,7 @@ def test_strict_comparison_edge_cases_as_changes():
             assert [(c.path, c.before, c.after) for c in got] == expected, (function, before)
 
 
+@needs_native
 def test_changes_are_real_change_tuples():
     [change] = native({"tags": {"k": "v"}}, {"tags": {"k": "w"}})
     assert type(change) is Change and change.path == "k" and change.after == "w"
@@ -275,6 +279,7 @@ def test_changes_are_real_change_tuples():
     assert change._replace(kind="x").kind == "x" and change._asdict()["before"] == "v"
 
 
+@needs_native
 def test_paths_that_need_the_stable_sort():
     """Keys with dots and brackets give equal or out-of-order paths: the stable sort by path."""
     before = {"configuration": {"a.b": 1, "a": {"b": 2}, "a-b": 0, "l": list(range(12))}}
@@ -285,6 +290,7 @@ def test_paths_that_need_the_stable_sort():
     assert [c.before for c in got][1:3] == [2, 1]  # key "a" sorts first: its change first
 
 
+@needs_native
 def test_rare_values_go_through_the_python_functions():
     """Values that are not JSON (tuples, sets, objects, keys that are not str, subclasses) and
     deep nesting take the Python path and give the Python result."""
@@ -308,6 +314,7 @@ def test_rare_values_go_through_the_python_functions():
     assert native({"configuration": deep_a}, {"configuration": deep_b})[0].path.count(".x") == 149
 
 
+@needs_native
 def test_errors_are_the_python_errors():
     """A lone surrogate msgspec cannot encode makes the Python _same raise; so does the C one."""
     before = {"configuration": {"a": ["\ud800", 1]}, "tags": {}}
@@ -320,6 +327,31 @@ def test_errors_are_the_python_errors():
         native({}, {}, {})
 
 
+@needs_native
+def test_relationships_few_many_repeated_and_not_a_list():
+    """Labels are a set however they are held: a few (scanned), many (a set), the same label
+    twice, one side not a list (the Python _labels)."""
+
+    def related(*ids):
+        return [{"resourceId": f"r{i}", "resourceType": "T", "name": " Uses "} for i in ids]
+
+    cases = [
+        (related(*range(20)), related(*range(3, 25))),  # more than 16: a set
+        (related("a", "a", "b"), related("b", "c", "c")),  # repeated labels
+        (related(*range(16)), related(*range(17))),  # 16 and 17
+        ("ab", related("a")),  # a str: its characters, by the Python _labels
+        (related(1), {"k": 1}),
+    ]
+    for old, new in cases:
+        for a, b in ((old, new), (new, old)):
+            before, after = {"relationships": a}, {"relationships": b}
+            _assert_identical(native(before, after), python(before, after), (a, b))
+    assert [
+        c.kind for c in native({"relationships": cases[0][0]}, {"relationships": cases[0][1]})
+    ] == ["added"] * 5 + ["removed"] * 3
+
+
+@needs_native
 def test_sections_that_are_not_dicts_use_the_python_function():
     class Sections(dict):
         pass
@@ -331,6 +363,7 @@ def test_sections_that_are_not_dicts_use_the_python_function():
 # --- references and memory ------------------------------------------------------------------
 
 
+@needs_native
 def test_no_reference_or_memory_leak():
     """Many diffs over the same objects: their reference counts and the traced memory come
     back to where they were (a missing DECREF would keep them growing)."""

@@ -1252,8 +1252,8 @@ done:
 /* --- diff_sections --------------------------------------------------------------------------- */
 
 /* found.sort(key=path) for found = changes[start:], the section's changes: nothing to do when
- * the paths already increase strictly (the stable sort would keep that order); otherwise
- * Python's own sort of that slice. */
+ * the paths never decrease (a stable sort keeps such an order, equal paths included);
+ * otherwise Python's own sort of that slice. */
 static int
 sort_by_path(PyObject *changes, Py_ssize_t start)
 {
@@ -1276,7 +1276,7 @@ sort_by_path(PyObject *changes, Py_ssize_t start)
         if (order == -1 && PyErr_Occurred()) {
             return -1;
         }
-        ordered = order < 0;
+        ordered = order <= 0;
     }
     if (ordered) {
         return 0;
