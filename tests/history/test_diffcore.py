@@ -231,7 +231,13 @@ SAME_CASES = [
 
 
 @needs_native
-@pytest.mark.parametrize(("a", "b"), SAME_CASES, ids=repr)
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(a, b, id=f"{i}-{type(a).__name__}-{type(b).__name__}")
+        for i, (a, b) in enumerate(SAME_CASES)
+    ],
+)  # ids without repr: an object's repr differs between test workers
 def test_same_agrees_with_the_python_same(a, b):
     from configtrail.history import _diffcore
 
