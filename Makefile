@@ -16,6 +16,7 @@ PULUMI ?= pulumi
 MESSAGE ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
+DIFFCORE := $(VENV)/.diffcore-built
 
 # Variables a person may set on the command line: those with a default here (`X ?= ...`) and the
 # ones recipes read from the environment. Anything else is refused before anything runs:
@@ -35,13 +36,26 @@ help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## //' | awk -F': ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 ## venv: create .venv with the pinned dependencies and the configtrail tool
-venv: $(INSTALLED)
+venv: $(INSTALLED) $(DIFFCORE)
 
 # scripts/build-venv makes the build safe to interrupt and to run twice at once (a lock, and a
 # marker written last: a half-built .venv is rebuilt, not reused).
 $(INSTALLED): requirements/main.lock pyproject.toml
 	PYTHON=$(PYTHON) scripts/build-venv $(VENV) requirements/main.lock --editable . --keep checkov \
 	  -- requirements/main.lock pyproject.toml
+	touch $(DIFFCORE)
+
+# The field diff's C extension (setup.py) is built in place by the editable install above; an
+# edit of its source re-runs only that install (seconds), not the whole environment. Optional:
+# without a C compiler the install succeeds and the pure-Python diff is used. The recipe skips
+# the install when the environment was just built (make may look at the stamp before that).
+DIFFCORE_SOURCES := src/configtrail/history/_diffcore.c setup.py
+$(DIFFCORE): $(INSTALLED) $(DIFFCORE_SOURCES)
+	@fresh=1; for f in $(INSTALLED) $(DIFFCORE_SOURCES); do [[ $$f -nt $@ ]] && fresh=0; done; \
+	if (( ! fresh )); then \
+	  echo "$(BIN)/python -m pip install --no-deps -e .  # the C field diff"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && touch $@; \
+	fi
 
 ## lock: re-resolve requirements/main.in into requirements/main.lock (needs the package index)
 lock:
@@ -160,6 +174,7 @@ test: venv
 ## clean: remove build output and the virtual environment
 clean:
 	rm -rf build $(VENV) $(AI_PACK_VENV)
+	rm -f src/configtrail/history/_diffcore.*.so
 
 # --- the real deploy path: needs the Pulumi CLI, a backend login and AWS credentials -----------
 # The workflows call these same targets (.github/workflows/pulumi.yml), so a run at a terminal is

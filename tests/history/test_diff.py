@@ -1,4 +1,8 @@
-"""Field-level diffs and timeline notes, on hand-made items."""
+"""Field-level diffs and timeline notes, on hand-made items.
+
+Every diff test runs against both implementations of diff_sections: the Python reference and
+the C extension (configtrail.history._diffcore), which is skipped only when it was not built.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,28 @@ from urllib.parse import quote
 
 import pytest
 
-from configtrail.history.diff import build_timeline, diff_sections, flatten
+from configtrail.history import diff
+from configtrail.history.diff import build_timeline, flatten
 from configtrail.history.model import Change, Item, ItemError, ResourceKey, item_from_delivery
+
+NOT_BUILT = (
+    "the C diff (configtrail.history._diffcore) is not in use: not built (no C compiler at "
+    "install) or CONFIGTRAIL_PURE_PYTHON is set"
+)
+IMPLEMENTATIONS = [
+    pytest.param(diff.python_diff_sections, id="python"),
+    pytest.param(
+        diff.diff_sections, id="native", marks=pytest.mark.skipif(not diff.NATIVE, reason=NOT_BUILT)
+    ),
+]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def diff_sections(request, monkeypatch):
+    """One implementation, also the one build_timeline calls."""
+    monkeypatch.setattr(diff, "diff_sections", request.param)
+    return request.param
+
 
 KEY = ResourceKey("123456789012", "us-east-1", "AWS::SageMaker::Model", "m")
 
@@ -33,7 +57,7 @@ def make(hour: int, status="OK", **sections) -> Item:
     )
 
 
-def test_changed_added_removed_and_nested_paths():
+def test_changed_added_removed_and_nested_paths(diff_sections):
     before = {"configuration": {"a": 1, "nested": {"x": "old"}, "gone": True, "list": [1, 2]}}
     after = {"configuration": {"a": 1, "nested": {"x": "new"}, "new": None, "list": [1, 3]}}
     assert diff_sections(before, after) == [
@@ -44,13 +68,13 @@ def test_changed_added_removed_and_nested_paths():
     ]
 
 
-def test_type_change_is_a_change_even_when_python_thinks_equal():
+def test_type_change_is_a_change_even_when_python_thinks_equal(diff_sections):
     assert diff_sections({"tags": {"n": 1}}, {"tags": {"n": True}}) == [
         Change("tags", "n", "changed", 1, True)
     ]
 
 
-def test_url_encoded_policy_documents_are_compared_statement_by_statement():
+def test_url_encoded_policy_documents_are_compared_statement_by_statement(diff_sections):
     def doc(actions):
         return quote(json.dumps({"Statement": [{"Action": actions}]}))
 
@@ -63,7 +87,7 @@ def test_url_encoded_policy_documents_are_compared_statement_by_statement():
     ]
 
 
-def test_json_text_in_supplementary_configuration_is_decoded():
+def test_json_text_in_supplementary_configuration_is_decoded(diff_sections):
     old = {"supplementaryConfiguration": {"BucketPolicy": {"policyText": '{"Effect": "Deny"}'}}}
     new = {"supplementaryConfiguration": {"BucketPolicy": {"policyText": '{"Effect": "Allow"}'}}}
     [change] = diff_sections(old, new)
@@ -71,7 +95,7 @@ def test_json_text_in_supplementary_configuration_is_decoded():
     assert (change.before, change.after) == ("Deny", "Allow")
 
 
-def test_relationships_are_a_set():
+def test_relationships_are_a_set(diff_sections):
     a = {"resourceId": "r1", "resourceType": "AWS::IAM::Role", "name": "Is associated with Role"}
     b = {"resourceId": "k1", "resourceType": "AWS::KMS::Key", "name": "Is associated with Key"}
     assert diff_sections({"relationships": [a, b]}, {"relationships": [b, a]}) == []
@@ -80,13 +104,13 @@ def test_relationships_are_a_set():
     assert change.after == "Is associated with Key AWS::KMS::Key k1"
 
 
-def test_empty_containers_still_compare():
+def test_empty_containers_still_compare(diff_sections):
     assert dict(flatten({"a": {}, "b": []})) == {"a": {}, "b": []}
     [change] = diff_sections({"configuration": {"a": {}}}, {"configuration": {"a": {"k": 1}}})
     assert change.path == "a.k" and change.kind == "added"
 
 
-def test_timeline_notes():
+def test_timeline_notes(diff_sections):
     items = [
         make(1, configuration={"v": 1}),
         make(2, configuration={"v": 1}),
@@ -106,7 +130,7 @@ def test_timeline_notes():
     assert timeline.change_count == 1
 
 
-def test_timeline_compares_first_item_with_baseline():
+def test_timeline_compares_first_item_with_baseline(diff_sections):
     timeline = build_timeline(
         [make(5, configuration={"v": 2})], baseline=make(1, configuration={"v": 1})
     )
@@ -160,7 +184,7 @@ def test_documented_legacy_spelling_and_global_region():
     assert item.capture_time == datetime(2014, 3, 7, 23, 47, 8, 918000, tzinfo=UTC)
 
 
-def test_a_section_that_appears_is_its_fields():
+def test_a_section_that_appears_is_its_fields(diff_sections):
     changes = diff_sections({"configuration": None}, {"configuration": {"a": 1}})
     assert changes == [Change("configuration", "a", "added", None, 1)]
     assert diff_sections({"tags": {"k": "v"}}, {"tags": {}}) == [
@@ -203,7 +227,7 @@ def _mutate(rng, value, depth=0):
     return value
 
 
-def test_fast_diff_equals_the_flat_reference_on_random_items():
+def test_fast_diff_equals_the_flat_reference_on_random_items(diff_sections):
     """diff_sections skips equal subtrees; it must report exactly what comparing every
     flattened path reports (types of leaves included, embedded JSON decoded)."""
     import random

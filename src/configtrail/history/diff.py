@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -97,13 +98,16 @@ def _relationship_changes(before: Any, after: Any) -> list[Change]:
     ]
 
 
-def diff_sections(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+def python_diff_sections(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     """Every field of the compared sections that was added, removed or changed.
 
     The result is the same as comparing the two flattened sections path by path (`flat_changes`),
-    but equal subtrees are recognised in C (`==`, and for containers an exact comparison of
-    their sorted JSON, since `==` takes 1 for True) and never flattened, so the cost follows what
+    but equal subtrees are recognised (`==`, and for containers an exact comparison of their
+    sorted JSON, since `==` takes 1 for True) and never flattened, so the cost follows what
     changed rather than the size of the configuration.
+
+    This is the reference implementation; `diff_sections` is its C twin (`_diffcore.c`) when the
+    extension was built, and this function otherwise.
     """
     changes: list[Change] = []
     for section in SECTIONS:
@@ -289,6 +293,40 @@ def _filled_in(value: Any, path: str, other: dict[str, Any]) -> bool:
     if value not in ({}, []):
         return False
     return any(key.startswith((f"{path}.", f"{path}[")) for key in other)
+
+
+def _native_diff_sections() -> Any:
+    """The C diff_sections, configured with the Python functions it hands rare cases to; None
+    when the extension was not built (no C compiler at install) or CONFIGTRAIL_PURE_PYTHON is
+    set (to compare or debug the two)."""
+    if os.environ.get("CONFIGTRAIL_PURE_PYTHON"):
+        return None
+    try:
+        from configtrail.history import _diffcore
+    except ImportError:
+        return None
+    _diffcore.configure(
+        change=Change,
+        sections=SECTIONS,
+        decoded=_decoded,
+        same=_same,
+        flat_changes=flat_changes,
+        flatten=flatten,
+        walk=_walk,
+        walk_dicts=_walk_dicts,
+        walk_lists=_walk_lists,
+        relationship_label=_relationship_label,
+        labels=_labels,
+        path_key=_PATH,
+        diff_sections=python_diff_sections,
+    )
+    return _diffcore.diff_sections
+
+
+# diff_sections: the C implementation when it is built, else the Python reference. NATIVE says
+# which one this process uses.
+diff_sections = _native_diff_sections() or python_diff_sections
+NATIVE = diff_sections is not python_diff_sections
 
 
 def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
