@@ -98,19 +98,13 @@ class RunWriter:
         self.buffer, self.buffered = [], 0
 
 
-def write_run(path: Path, records: Iterable[tuple]) -> None:
+def write_run(path: Path, records: list[tuple]) -> None:
     """Records, already in order, as a run file: length-prefixed msgpack chunks."""
     with path.open("wb") as out:
-        for chunk in _batches(records):
-            data = _ENCODE.encode(chunk)
+        for start in range(0, len(records), _CHUNK):
+            data = _ENCODE.encode(records[start : start + _CHUNK])
             out.write(_LENGTH.pack(len(data)))
             out.write(data)
-
-
-def _batches(records: Iterable[tuple]) -> Iterator[list[tuple]]:
-    iterator = iter(records)
-    while chunk := list(itertools.islice(iterator, _CHUNK)):
-        yield chunk
 
 
 def read_run(path: Path) -> Iterator[tuple]:
@@ -235,16 +229,13 @@ class ItemStore:
             return iter(buffer)
         return heapq.merge(buffer, *(read_run(path) for path in runs))
 
-    def _distinct(self, records: Iterable[tuple]) -> Iterator[tuple]:
-        return distinct(records)
-
     def commit(self) -> None:
         """Nothing to flush (kept for callers that finish a scan with it)."""
 
     def _count(self) -> tuple[int, int]:
         if self._counts is None:
-            distinct = sum(1 for _ in self._distinct(self._records()))
-            self._counts = (distinct, self._stored - distinct)
+            first_copies = sum(1 for _ in distinct(self._records()))
+            self._counts = (first_copies, self._stored - first_copies)
         return self._counts
 
     @property
@@ -276,7 +267,7 @@ class ItemStore:
 
     def _groups(self, start, end, wanted, keys) -> Iterator[list[tuple]]:
         """Each wanted resource's records (first copies only) before `end`."""
-        records = self._distinct(self._records())
+        records = distinct(self._records())
         for resource, group in itertools.groupby(records, key=lambda r: r[:4]):
             if wanted is not None and resource[2] not in wanted:
                 continue
