@@ -400,6 +400,31 @@ def test_no_reference_or_memory_leak():
     assert grown < 64 * 1024, f"{grown} bytes more after 20 rounds of {len(pairs)} diffs"
 
 
+@needs_native
+def test_native_unquote_is_urllibs_unquote():
+    """The C percent-decoding of URL-encoded policy documents gives exactly urllib's result for
+    every ASCII text (valid, malformed and truncated escapes, bytes that are not UTF-8, either
+    case of hex digit), returns the same str when there is nothing to decode, and declines
+    (None) non-ASCII text, which diff hands to urllib."""
+    from urllib.parse import unquote
+
+    from configtrail.history import _diffcore
+
+    alphabet = ["%", "%2", "%7B", "%7b", "%5D", "%e4%b8%ad", "%C3", "%FF", "%zz", "%%41", "a", " ",
+                "{", "\x00", "\x7f", "%0A", "%E2%82", "%AC"]
+    rng = random.Random(13)
+    texts = ["", "%", "%4", "%41", "abc", "%7B%22a%22%3A1%7D", quote(json.dumps({"é": "中"}))]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12))) for _ in range(3000)]
+    for text in texts:
+        assert _diffcore.unquote(text) == unquote(text), text
+    plain = "".join(["no", "-escapes"])
+    assert _diffcore.unquote(plain) is plain
+    assert _diffcore.unquote("é%41") is None
+    assert diff._percent_decoded("é%41") == "éA"
+    with pytest.raises(TypeError):
+        _diffcore.unquote(b"%41")
+
+
 # --- without the extension ------------------------------------------------------------------
 
 PROBE = """

@@ -47,6 +47,38 @@ def test_the_first_stored_copy_is_kept():
         assert (items.added, items.duplicates) == (1, 1)
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_timelines_pause_the_cycle_collector_only_while_building_one(enabled, monkeypatch):
+    """Building a timeline makes many acyclic objects, so the cycle collector is paused while
+    one is built (issue 13's speed), and left as the caller had it in between and after."""
+    import gc
+
+    seen = []
+    real = store.build_timeline
+    monkeypatch.setattr(
+        store, "build_timeline", lambda *args: (seen.append(gc.isenabled()), real(*args))[1]
+    )
+    with store.ItemStore() as items:
+        for n, raw in enumerate([archive.M1, archive.M2, archive.B1]):
+            row = store.row(
+                item_from_json(
+                    json.dumps(raw).encode(),
+                    delivery_account=archive.ACCOUNT,
+                    delivery_region="us-east-1",
+                    source=f"f{n}",
+                )
+            )
+            items.add_rows(f"f{n}", [row])
+        (gc.enable if enabled else gc.disable)()
+        try:
+            for _ in items.timelines():
+                assert gc.isenabled() is enabled
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    assert seen and not any(seen)
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -1403,6 +1403,63 @@ same_py(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(result);
 }
 
+/* --- percent-decoding ------------------------------------------------------------------------ */
+
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* urllib.parse.unquote(text) for an ASCII str (None for any other str, which the caller hands to
+ * urllib): every `%XX` with two hex digits becomes its byte, any other `%` stays, and the bytes
+ * are read as UTF-8 with errors="replace", as unquote does with its default arguments. Policy
+ * documents arrive URL-encoded, and urllib's pure-Python loop is most of their decoding time. */
+static PyObject *
+unquote(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        PyErr_SetString(PyExc_TypeError, "unquote() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    const char *data = (const char *)PyUnicode_1BYTE_DATA(text);
+    if (memchr(data, '%', (size_t)length) == NULL) {
+        return Py_NewRef(text); /* unquote returns the same str */
+    }
+    char *bytes = PyMem_Malloc((size_t)length);
+    if (bytes == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t out = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (data[i] == '%' && i + 2 < length) {
+            int high = hex_value(data[i + 1]), low = hex_value(data[i + 2]);
+            if (high >= 0 && low >= 0) {
+                bytes[out++] = (char)(high * 16 + low);
+                i += 2;
+                continue;
+            }
+        }
+        bytes[out++] = data[i];
+    }
+    PyObject *result = PyUnicode_DecodeUTF8(bytes, out, "replace");
+    PyMem_Free(bytes);
+    return result;
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *args, PyObject *kwargs)
 {
@@ -1458,6 +1515,8 @@ static PyMethodDef methods[] = {
      " sections and the Python functions the C code hands the rare cases to."},
     {"diff_sections", (PyCFunction)(void (*)(void))diff_sections, METH_FASTCALL,
      "diff_sections(before, after) -> list[Change]: as configtrail.history.diff's Python one."},
+    {"unquote", (PyCFunction)unquote, METH_O,
+     "unquote(text) -> str | None: urllib.parse.unquote(text) for an ASCII str, else None."},
     {"same", (PyCFunction)(void (*)(void))same_py, METH_FASTCALL,
      "same(a, b) -> bool: _same(a, b) as the C code computes it (for tests)."},
     {NULL, NULL, 0, NULL},

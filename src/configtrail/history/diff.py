@@ -47,7 +47,7 @@ def _decode_text(value: str) -> Any:
     if text[0] == "%":
         if text[:3].upper() not in ("%7B", "%5B"):
             return value
-        text = unquote(text)
+        text = _percent_decoded(text)
     if text[0] in "{[" and text[-1] in "}]":
         try:
             return json.loads(text)
@@ -295,20 +295,27 @@ def _filled_in(value: Any, path: str, other: dict[str, Any]) -> bool:
     return any(key.startswith((f"{path}.", f"{path}[")) for key in other)
 
 
-def _native_diff_sections() -> Any:
-    """The C diff_sections, configured with the Python functions it hands rare cases to; None
-    when the extension was not built (no C compiler at install) or CONFIGTRAIL_PURE_PYTHON is
-    set (to compare or debug the two)."""
+def _native_module() -> Any:
+    """The C extension `_diffcore`; None when it was not built (no C compiler at install) or
+    CONFIGTRAIL_PURE_PYTHON is set (to compare or debug the two)."""
     if os.environ.get("CONFIGTRAIL_PURE_PYTHON"):
         return None
     try:
         from configtrail.history import _diffcore
     except ImportError:
         return None
-    _diffcore.configure(
+    return _diffcore
+
+
+def _native_diff_sections(native: Any) -> Any:
+    """The C diff_sections, configured with the Python functions it hands rare cases to (it
+    makes _decoded's own checks, so it calls _decode_text directly); None without `native`."""
+    if native is None:
+        return None
+    native.configure(
         change=Change,
         sections=SECTIONS,
-        decoded=_decoded,
+        decoded=_decode_text,
         same=_same,
         flat_changes=flat_changes,
         flatten=flatten,
@@ -320,12 +327,28 @@ def _native_diff_sections() -> Any:
         path_key=_PATH,
         diff_sections=python_diff_sections,
     )
-    return _diffcore.diff_sections
+    return native.diff_sections
 
 
+def _percent_decoder(native: Any) -> Any:
+    """urllib.parse.unquote, with the C twin doing ASCII text (all that URL-encoding makes)
+    when the extension was built."""
+    if native is None:
+        return unquote
+    ascii_unquote = native.unquote
+
+    def percent_decoded(text: str) -> str:
+        decoded = ascii_unquote(text)
+        return unquote(text) if decoded is None else decoded
+
+    return percent_decoded
+
+
+_native = _native_module()
+_percent_decoded = _percent_decoder(_native)
 # diff_sections: the C implementation when it is built, else the Python reference. NATIVE says
 # which one this process uses.
-diff_sections = _native_diff_sections() or python_diff_sections
+diff_sections = _native_diff_sections(_native) or python_diff_sections
 NATIVE = diff_sections is not python_diff_sections
 
 

@@ -14,6 +14,7 @@ time, state): the item itself stays the JSON AWS Config wrote until its timeline
 from __future__ import annotations
 
 import queue
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -291,10 +292,12 @@ class _QuickFilter:
             state = h.configurationStateID
         state_id = "" if state is None else str(state)
         arn = h.ARN if h.ARN is not None else h.arn
+        # Interned (a few distinct values): sorting compares them most, and equal strings
+        # that are one object compare at once.
         return (
-            account,
-            region,
-            rtype,
+            sys.intern(account),
+            sys.intern(region),
+            sys.intern(rtype),
             rid,
             text,
             store_state_order(state_id),

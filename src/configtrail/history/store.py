@@ -15,6 +15,7 @@ until its timeline is built.
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import itertools
 import struct
@@ -263,7 +264,17 @@ class ItemStore:
         wanted = frozenset(types) if types is not None else None
         keys = {tuple(k) for k in keys} if keys is not None else None
         for group in self._groups(start, end, wanted, keys):
-            yield _timeline(group, start, self._files)
+            # A timeline is millions of small acyclic objects (decoded items, changes): the cycle
+            # collector, which would walk them again and again, is paused while one is built
+            # (reference counting still frees them) and is as the caller left it in between.
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                timeline = _timeline(group, start, self._files)
+            finally:
+                if enabled:
+                    gc.enable()
+            yield timeline
 
     def _groups(self, start, end, wanted, keys) -> Iterator[list[tuple]]:
         """Each wanted resource's records (first copies only) before `end`."""
