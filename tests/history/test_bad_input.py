@@ -75,3 +75,25 @@ def test_human_reports_list_what_was_skipped(run_cli, bad_source, fmt):
 def test_decode_explains_each_problem(data, gzipped, message):
     with pytest.raises(FileProblem, match=message):
         decode(data, gzipped)
+
+
+def test_files_are_gunzipped_by_isal_and_its_failures_reported_as_the_standard_library_does(
+    monkeypatch,
+):
+    """ISA-L (python-isal) gunzips every delivered file; one it rejects is read again by the
+    standard library, whose verdict and message are what the scan reports."""
+    import gzip
+
+    from configtrail.history import reader
+
+    body = {"fileVersion": "1.0", "configurationItems": [archive.M1]}
+    data = gzip.compress(json.dumps(body).encode())
+    calls = []
+    real = reader.igzip.decompress
+    monkeypatch.setattr(reader.igzip, "decompress", lambda d: (calls.append(d), real(d))[1])
+    assert decode(data, gzipped=True) == [archive.M1]
+    assert calls == [data]
+    not_gzip = b"plain text, not gzip"
+    with pytest.raises(FileProblem, match=r"^corrupt gzip \(Not a gzipped file \(b'pl'\)\)$"):
+        decode(not_gzip, gzipped=True)
+    assert calls[-1] == not_gzip

@@ -277,16 +277,29 @@ class ItemStore:
             yield timeline
 
     def _groups(self, start, end, wanted, keys) -> Iterator[list[tuple]]:
-        """Each wanted resource's records (first copies only) before `end`."""
-        records = distinct(self._records())
-        for resource, group in itertools.groupby(records, key=lambda r: r[:4]):
-            if wanted is not None and resource[2] not in wanted:
-                continue
-            if keys is not None and resource not in keys:
-                continue
-            found = [r for r in group if end is None or r[4] < end]
-            if found and (start is None or found[-1][4] >= start):
-                yield found
+        """Each wanted resource's records (first copies only) before `end`: `distinct` and a
+        grouping by resource in one pass, since every record goes through it."""
+        resource: tuple | None = None
+        found: list[tuple] = []
+        skip = False
+        last_time = last_state = None
+        for record in self._records():
+            head = record[:4]
+            if head != resource:
+                if found and (start is None or found[-1][4] >= start):
+                    yield found
+                resource, found = head, []
+                skip = (wanted is not None and head[2] not in wanted) or (
+                    keys is not None and head not in keys
+                )
+                last_time = last_state = None
+            elif record[4] == last_time and record[6] == last_state:
+                continue  # a later copy of the item before it (see distinct)
+            last_time, last_state = record[4], record[6]
+            if not skip and (end is None or last_time < end):
+                found.append(record)
+        if found and (start is None or found[-1][4] >= start):
+            yield found
 
     def time_range(
         self, since: datetime | None = None, until: datetime | None = None
