@@ -279,6 +279,10 @@ class ItemStore:
     def _groups(self, start, end, wanted, keys) -> Iterator[list[tuple]]:
         """Each wanted resource's records (first copies only) before `end`: `distinct` and a
         grouping by resource in one pass, since every record goes through it."""
+
+        def in_window(found: list[tuple]) -> bool:
+            return bool(found) and (start is None or found[-1][4] >= start)
+
         resource: tuple | None = None
         found: list[tuple] = []
         skip = False
@@ -286,7 +290,7 @@ class ItemStore:
         for record in self._records():
             head = record[:4]
             if head != resource:
-                if found and (start is None or found[-1][4] >= start):
+                if in_window(found):
                     yield found
                 resource, found = head, []
                 skip = (wanted is not None and head[2] not in wanted) or (
@@ -298,7 +302,7 @@ class ItemStore:
             last_time, last_state = record[4], record[6]
             if not skip and (end is None or last_time < end):
                 found.append(record)
-        if found and (start is None or found[-1][4] >= start):
+        if in_window(found):
             yield found
 
     def time_range(
