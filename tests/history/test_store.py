@@ -32,19 +32,60 @@ def test_runs_spilled_to_disk_merge_into_the_same_timelines(run_cli, good_dir, m
 
 def test_the_first_stored_copy_is_kept():
     with store.ItemStore() as items:
-        item = store.row(
-            item_from_json(
-                json.dumps(archive.M2).encode(),
-                delivery_account=archive.ACCOUNT,
-                delivery_region="us-east-1",
-                source="x",
-            )
-        )
+        item = _row(archive.M2, "x")
         items.add_rows("history.json.gz", [item])
         items.add_rows("snapshot.json.gz", [item])
         [timeline] = items.timelines()
         assert timeline.entries[0].item.source == "history.json.gz"
         assert (items.added, items.duplicates) == (1, 1)
+
+
+def _row(raw: dict, source: str) -> tuple:
+    """The store row of an item of the test archive delivered in us-east-1."""
+    return store.row(
+        item_from_json(
+            json.dumps(raw).encode(),
+            delivery_account=archive.ACCOUNT,
+            delivery_region="us-east-1",
+            source=source,
+        )
+    )
+
+
+def _store_with_a_copy() -> store.ItemStore:
+    """M1, M2 and B1 in three files, and M2 again in a fourth: 3 items and 1 copy."""
+    items = store.ItemStore()
+    for n, raw in enumerate([archive.M1, archive.M2, archive.B1, archive.M2]):
+        items.add_rows(f"f{n}", [_row(raw, f"f{n}")])
+    return items
+
+
+def test_a_complete_pass_over_the_timelines_counts_the_items_on_the_way():
+    """A report reads every timeline and then its summary's counts: the pass counts them, so
+    the store is not read a second time for them (issue 13). Counted after the store is closed,
+    they can only come from that pass."""
+    items = _store_with_a_copy()
+    assert len(list(items.timelines(types=["AWS::S3::Bucket"]))) == 1  # filters count anyway
+    items.close()
+    assert items.counts() == (3, 1)
+
+
+def test_an_abandoned_pass_counts_nothing_and_new_items_are_counted_again():
+    items = _store_with_a_copy()
+    next(iter(items.timelines()))  # stopped after the first timeline: not every item seen
+    items.close()
+    with pytest.raises(RuntimeError, match="closed before its items were counted"):
+        items.counts()
+    with _store_with_a_copy() as items:
+        list(items.timelines())
+        items.add_rows("f4", [_row(archive.B1, "f4")])
+        assert (items.added, items.duplicates) == (3, 2)  # the new copy, not the first count
+
+
+def test_leaving_the_store_counts_its_items_for_the_summary_read_afterwards():
+    with _store_with_a_copy() as items:
+        pass
+    assert items.counts() == (3, 1)
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -60,15 +101,7 @@ def test_timelines_pause_the_cycle_collector_only_while_building_one(enabled, mo
     )
     with store.ItemStore() as items:
         for n, raw in enumerate([archive.M1, archive.M2, archive.B1]):
-            row = store.row(
-                item_from_json(
-                    json.dumps(raw).encode(),
-                    delivery_account=archive.ACCOUNT,
-                    delivery_region="us-east-1",
-                    source=f"f{n}",
-                )
-            )
-            items.add_rows(f"f{n}", [row])
+            items.add_rows(f"f{n}", [_row(raw, f"f{n}")])
         (gc.enable if enabled else gc.disable)()
         try:
             for _ in items.timelines():

@@ -331,5 +331,5 @@ def scan_athena(
             summary.skipped_items.append(problem)
             progress.warn(problem)
     summary.files_read = 0
-    summary.items_kept, summary.duplicates = store.added, store.duplicates
+    summary.counts = store.counts
     return summary

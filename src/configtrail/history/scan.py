@@ -33,13 +33,7 @@ from configtrail.history.reader import (
     decode_json,
     decode_notification,
 )
-from configtrail.history.store import (
-    ItemStore,
-    RunWriter,
-    count_first_copies,
-    partition,
-    record,
-)
+from configtrail.history.store import ItemStore, RunWriter, record
 from configtrail.history.store import row as store_row
 from configtrail.history.store import state_order as store_state_order
 from configtrail.history.store import time_text as store_time
@@ -160,13 +154,24 @@ class ScanSummary:
     files_ignored: int = 0  # AWS's own non-history objects (the writability check file)
     oversized_notifications: int = 0  # AWS's OversizedChangeNotification objects read
     items_read: int = 0
-    items_kept: int = 0
-    duplicates: int = 0
     skipped_files: list[Problem] = field(default_factory=list)
     skipped_items: list[Problem] = field(default_factory=list)
     # (account, region, day folder) of every delivery of the wanted accounts and regions, of
     # any resource type: what the coverage section is computed from.
     deliveries: set[tuple[str, str, date]] = field(default_factory=set)
+    # (items kept, duplicates dropped), asked of the store that holds the items when first
+    # needed: a report's pass over the timelines counts them on the way (ItemStore.counts).
+    counts: Callable[[], tuple[int, int]] = field(default=lambda: (0, 0), repr=False)
+
+    @property
+    def items_kept(self) -> int:
+        """Distinct items kept."""
+        return self.counts()[0]
+
+    @property
+    def duplicates(self) -> int:
+        """Copies of an item dropped (the same resource, capture time and state id)."""
+        return self.counts()[1]
 
     @property
     def clean(self) -> bool:
@@ -357,8 +362,7 @@ def scan(
             summary.skipped_items.append(problem)
             progress.warn(problem)
     store.commit()
-    summary.duplicates = store.duplicates
-    summary.items_kept = store.added
+    summary.counts = store.counts
     return summary
 
 
@@ -398,10 +402,8 @@ def _read_in_processes(
     jobs: int,
 ) -> list[Outcome]:
     """Files dealt round-robin to `jobs` processes, each of which decodes its files and writes
-    its records as sorted runs into the store's directory, one set of runs per partition of the
-    resources; the distinct items are then counted per partition, in parallel, and the store
-    adopts the runs. Sequence numbers follow the listing order, so the store reads back exactly
-    as after a serial scan."""
+    its records as sorted runs into the store's directory; the store adopts the runs. Sequence
+    numbers follow the listing order, so the store reads back exactly as after a serial scan."""
     ids, first, span = store.reserve([source.name(file.key) for file in wanted])
     numbered = list(zip(range(len(wanted)), ids, wanted, strict=True))
     parts = [numbered[job::jobs] for job in range(jobs)]
@@ -423,7 +425,6 @@ def _read_in_processes(
                 run_bytes,
                 first,
                 span,
-                jobs,
             )
             for job, part in enumerate(parts)
         ]
@@ -435,20 +436,10 @@ def _read_in_processes(
         for _ in range(len(wanted) - advanced):  # the counts still in flight, if any
             progress.advance()
         parts_read = [future.result() for future in futures]
-        # Distinct items counted per partition of the resources, in parallel: an item's
-        # copies always fall in the same partition, whichever process read them.
-        counts = [
-            pool.submit(
-                count_first_copies, [run for _, runs, _, _ in parts_read for run in runs[number]]
-            )
-            for number in range(jobs)
-        ]
-        first_copies = sum(count.result() for count in counts)
     store.adopt(
-        [run for _, runs, _, _ in parts_read for partition_runs in runs for run in partition_runs],
+        [run for _, runs, _, _ in parts_read for run in runs],
         sum(stored for _, _, stored, _ in parts_read),
         [time for _, _, _, times in parts_read for time in times],
-        first_copies=first_copies,
     )
     for part_outcomes, _, _, _ in parts_read:
         for rank, outcome in part_outcomes:
@@ -486,15 +477,11 @@ def _read_part(
     run_bytes: int,
     first: int,
     span: int,
-    partitions: int,
-) -> tuple[list[tuple[int, Outcome]], list[list[Path]], int, list[str]]:
+) -> tuple[list[tuple[int, Outcome]], list[Path], int, list[str]]:
     """One process's share of a parallel scan: (outcome per file rank, the sorted run files it
-    wrote for each partition of the resources, records in them, their capture times)."""
+    wrote, records in them, their capture times)."""
     source = LocalSource(root)
-    writers = [
-        RunWriter(directory, f"{prefix}-p{number}", max(run_bytes // partitions, 1))
-        for number in range(partitions)
-    ]
+    writer = RunWriter(directory, prefix, run_bytes)
     outcomes: list[tuple[int, Outcome]] = []
     times: list[str] = []
     stored = 0
@@ -507,11 +494,7 @@ def _read_part(
             outcomes.append((rank, Problem(name, str(error))))
         else:
             base = first + rank * span
-            shares: list[list[tuple]] = [[] for _ in writers]
-            for n, row in enumerate(decoded.rows):
-                shares[partition(row, partitions)].append(record(row, base + n, file_id))
-            for writer, share in zip(writers, shares, strict=True):
-                writer.add(share)
+            writer.add([record(row, base + n, file_id) for n, row in enumerate(decoded.rows)])
             times.extend(r[4] for r in decoded.rows)
             stored += len(decoded.rows)
             outcomes.append((rank, Decoded([], decoded.items_read, decoded.skipped)))
@@ -519,9 +502,8 @@ def _read_part(
         if _done is not None and reported >= 16:  # the last few are counted by the caller
             _done.put(reported)
             reported = 0
-    for writer in writers:
-        writer.spill()
-    return outcomes, [writer.runs for writer in writers], stored, times
+    writer.spill()
+    return outcomes, writer.runs, stored, times
 
 
 def _skip_file(summary: ScanSummary, progress: Progress, problem: Problem) -> None:

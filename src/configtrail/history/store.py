@@ -20,7 +20,6 @@ import heapq
 import itertools
 import struct
 import tempfile
-import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -125,17 +124,6 @@ def distinct(records: Iterable[tuple]) -> Iterator[tuple]:
             yield record
 
 
-def count_first_copies(runs: list[Path]) -> int:
-    """How many distinct items (first copies) sorted runs hold together."""
-    return sum(1 for _ in distinct(heapq.merge(*(read_run(run) for run in runs))))
-
-
-def partition(record: tuple, partitions: int) -> int:
-    """Which of `partitions` a record's resource belongs to (the same in every process, so the
-    copies of an item always meet in one partition)."""
-    return zlib.crc32("\0".join(record[:4]).encode()) % partitions
-
-
 def record(row: tuple, sequence: int, file: int) -> tuple:
     """A store row (`row(item)`) as a record: the sequence after the state id, the file id
     before the item JSON (see the module docstring)."""
@@ -155,16 +143,22 @@ class ItemStore:
         self._sorted_times = True
         self._stored = 0  # items stored, copies included
         self._next_sequence = 0
+        # (first copies, later copies), None until counted: by the first complete pass over
+        # the timelines, or by a pass of its own when asked for before one.
         self._counts: tuple[int, int] | None = (0, 0)
+        self._closed = False
 
     def __enter__(self) -> ItemStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self._count()  # a summary may ask for the counts after the store is gone
         self.close()
 
     def close(self) -> None:
         self._writer.buffer = []
+        self._closed = True
         self._dir.cleanup()
 
     @property
@@ -207,19 +201,14 @@ class ItemStore:
         self._next_sequence = first + len(sources) * SEQUENCE_SPAN
         return ids, first, SEQUENCE_SPAN
 
-    def adopt(
-        self, runs: list[Path], stored: int, times: list[str], first_copies: int | None = None
-    ) -> None:
+    def adopt(self, runs: list[Path], stored: int, times: list[str]) -> None:
         """Take over sorted run files written by a parallel scan into `directory`: `stored`
-        records were added, their capture times `times`; `first_copies` of them are first copies
-        when already counted (by partition: an item's copies all fall in one partition)."""
-        empty = self._stored == 0
+        records were added, their capture times `times`."""
         self._adopted.extend(runs)
         self._stored += stored
         self._times.extend(times)
         self._sorted_times = False
-        known = empty and first_copies is not None
-        self._counts = (first_copies, stored - first_copies) if known else None
+        self._counts = None
 
     def _records(self) -> Iterator[tuple]:
         """Every record, in order: the runs on disk merged with the buffer."""
@@ -235,9 +224,15 @@ class ItemStore:
 
     def _count(self) -> tuple[int, int]:
         if self._counts is None:
+            if self._closed:
+                raise RuntimeError("the item store was closed before its items were counted")
             first_copies = sum(1 for _ in distinct(self._records()))
             self._counts = (first_copies, self._stored - first_copies)
         return self._counts
+
+    def counts(self) -> tuple[int, int]:
+        """(distinct items, copies dropped): `added` and `duplicates` together."""
+        return self._count()
 
     @property
     def added(self) -> int:
@@ -278,7 +273,8 @@ class ItemStore:
 
     def _groups(self, start, end, wanted, keys) -> Iterator[list[tuple]]:
         """Each wanted resource's records (first copies only) before `end`: `distinct` and a
-        grouping by resource in one pass, since every record goes through it."""
+        grouping by resource in one pass, since every record goes through it. A pass that
+        reaches the end has seen every first copy, so it also gives the store its counts."""
 
         def in_window(found: list[tuple]) -> bool:
             return bool(found) and (start is None or found[-1][4] >= start)
@@ -287,6 +283,7 @@ class ItemStore:
         found: list[tuple] = []
         skip = False
         last_time = last_state = None
+        stored, first_copies = self._stored, 0
         for record in self._records():
             head = record[:4]
             if head != resource:
@@ -300,8 +297,11 @@ class ItemStore:
             elif record[4] == last_time and record[6] == last_state:
                 continue  # a later copy of the item before it (see distinct)
             last_time, last_state = record[4], record[6]
+            first_copies += 1
             if not skip and (end is None or last_time < end):
                 found.append(record)
+        if self._counts is None and self._stored == stored:
+            self._counts = (first_copies, stored - first_copies)
         if in_window(found):
             yield found
 
