@@ -258,17 +258,22 @@ class ItemStore:
         end = time_text(until) if until is not None else None
         wanted = frozenset(types) if types is not None else None
         keys = {tuple(k) for k in keys} if keys is not None else None
-        for group in self._groups(start, end, wanted, keys):
-            # A timeline is millions of small acyclic objects (decoded items, changes): the cycle
-            # collector, which would walk them again and again, is paused while one is built
-            # (reference counting still frees them) and is as the caller left it in between.
+        groups = self._groups(start, end, wanted, keys)
+        while True:
+            # Reading and building a timeline makes millions of small acyclic objects (records,
+            # decoded items, changes): the cycle collector, which would walk them again and
+            # again, is paused while the next one is read and built (reference counting still
+            # frees them) and is as the caller left it whenever the caller runs.
             enabled = gc.isenabled()
             gc.disable()
             try:
-                timeline = _timeline(group, start, self._files)
+                group = next(groups, None)
+                timeline = None if group is None else _timeline(group, start, self._files)
             finally:
                 if enabled:
                     gc.enable()
+            if timeline is None:
+                return
             yield timeline
 
     def _groups(self, start, end, wanted, keys) -> Iterator[list[tuple]]:
