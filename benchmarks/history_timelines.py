@@ -221,8 +221,11 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def measure_configtrail(root: Path) -> dict:
-    """Scan, then build and walk every timeline (what `configtrail history --all-types` does)."""
+def measure_configtrail(root: Path, every_change: bool = False) -> dict:
+    """Scan, then build every timeline and count its items and changes (what `configtrail
+    history --all-types` does before rendering), as the DuckDB side counts its rows. That JSON
+    text was decoded is checked on each timeline's last item; `every_change` checks every change
+    instead, which costs this loop, not configtrail, about half a second."""
     from configtrail.history.processes import available_cores
     from configtrail.history.reader import LocalSource
     from configtrail.history.scan import Filters, scan
@@ -239,6 +242,7 @@ def measure_configtrail(root: Path) -> dict:
             entries += len(timeline.entries)
             for entry in timeline.entries:
                 changes += len(entry.changes)
+            for entry in timeline.entries if every_change else timeline.entries[-1:]:
                 decoded += sum(c.path.startswith("PolicyDocument.Statement") for c in entry.changes)
     ended = time.perf_counter()
     memory.__exit__()
@@ -248,7 +252,9 @@ def measure_configtrail(root: Path) -> dict:
         "resources": resources,
         "timelineItems": entries,
         "fieldChanges": changes,
+        # in every change with --every-change, else in each timeline's last item
         "changesInsideJsonText": decoded,
+        "everyChangeChecked": every_change,
         "skippedFiles": len(summary.skipped_files),
         "skippedItems": len(summary.skipped_items),
         "scanSeconds": round(scanned - began, 2),
@@ -288,12 +294,13 @@ def measure_duckdb(root: Path) -> dict:
     return {"items": rows, "seconds": round(ended - began, 2), "peakMemoryMB": _peak_mb()}
 
 
-def _run(engine: str, root: Path) -> dict:
+def _run(engine: str, root: Path, every_change: bool) -> dict:
     """One measurement in a fresh process, with the machine's load average (1 minute) as it
     started: on a shared machine the two engines are only comparable within one run."""
     load = round(os.getloadavg()[0], 2)
+    flags = ["--every-change"] if every_change else []
     output = subprocess.run(
-        [sys.executable, __file__, "--measure", engine, str(root)],
+        [sys.executable, __file__, "--measure", engine, str(root), *flags],
         check=True,
         capture_output=True,
         text=True,
@@ -305,12 +312,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="generate into (or reuse) this directory")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each engine")
+    parser.add_argument(
+        "--every-change",
+        action="store_true",
+        help="check every field change for decoded JSON text (not only each timeline's last "
+        "item): adds the cost of walking 3 million changes in Python to configtrail's time",
+    )
     parser.add_argument("--measure", nargs=2, metavar=("ENGINE", "ROOT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         engine, root = args.measure
-        measure = measure_configtrail if engine == "configtrail" else measure_duckdb
-        print(json.dumps(measure(Path(root))))
+        if engine == "configtrail":
+            print(json.dumps(measure_configtrail(Path(root), args.every_change)))
+        else:
+            print(json.dumps(measure_duckdb(Path(root))))
         return 0
     with tempfile.TemporaryDirectory(prefix="configtrail-bench-") as scratch:
         root = args.keep or Path(scratch)
@@ -326,7 +341,7 @@ def main() -> int:
         runs: dict[str, list[dict]] = {"configtrail": [], "duckdb": []}
         for round_ in range(args.rounds):
             for engine in ("duckdb", "configtrail") if round_ % 2 else ("configtrail", "duckdb"):
-                runs[engine].append(_run(engine, root))
+                runs[engine].append(_run(engine, root, args.every_change))
                 print(f"round {round_ + 1} {engine}: {runs[engine][-1]}", file=sys.stderr)
     ours, duck = runs["configtrail"], runs["duckdb"]
     seconds = statistics.median(r["seconds"] for r in ours)

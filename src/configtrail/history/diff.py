@@ -364,16 +364,17 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     append = entries.append
     previous = baseline
     for item in items:
+        # _new(Entry, fields) is Entry(*fields) without the named tuple's Python constructor.
         if item.status in GONE:
             # Also when it is the first item seen: a deletion is never a first recording.
-            append(Entry(item, (), "gone"))
+            append(_new(Entry, (item, (), "gone")))
         elif previous is None:
-            append(Entry(item, (), "first-recorded"))
+            append(_new(Entry, (item, (), "first-recorded")))
         elif previous.status in GONE:
-            append(Entry(item, (), "returned"))
+            append(_new(Entry, (item, (), "returned")))
         else:
             changes = tuple(diff_sections(previous.sections, item.sections))
-            append(Entry(item, changes, "changed" if changes else "unchanged"))
+            append(_new(Entry, (item, changes, "changed" if changes else "unchanged")))
         previous = item
     first = entries[0].item.key if entries else (baseline.key if baseline else None)
     if first is None:

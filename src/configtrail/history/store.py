@@ -335,27 +335,24 @@ def _timeline(group: list[tuple], start: str | None, files: list[str]) -> Timeli
     baseline: Item | None = None
     window: list[Item] = []
     key = ResourceKey(*group[0][:4])  # one resource: every item shares its key
-    for record in group:
-        item = _item(record, files, key)
-        if start is not None and record[4] < start:
+    parse_time = datetime.fromisoformat
+    for _, _, _, _, captured, _, state_id, _, status, arn, name, file, doc in group:
+        # Positional (Item's field order), made here rather than by a helper: 200,000 are made
+        # per benchmark run.
+        item = Item(
+            key,
+            parse_time(captured + "+00:00"),
+            status,
+            state_id,
+            arn,
+            name,
+            files[file],
+            None,
+            None,
+            doc,
+        )
+        if start is not None and captured < start:
             baseline = item
         else:
             window.append(item)
     return build_timeline(window, baseline)
-
-
-def _item(record: tuple, files: list[str], key: ResourceKey) -> Item:
-    _, _, _, _, captured, _, state_id, _, status, arn, name, file, doc = record
-    # Positional (Item's field order): 200,000 are made per benchmark run.
-    return Item(
-        key,
-        datetime.fromisoformat(captured + "+00:00"),
-        status,
-        state_id,
-        arn,
-        name,
-        files[file],
-        None,
-        None,
-        doc,
-    )
