@@ -153,7 +153,7 @@ class ItemStore:
 
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
-            self._count()  # a summary may ask for the counts after the store is gone
+            self.counts()  # a summary may ask for the counts after the store is gone
         self.close()
 
     def close(self) -> None:
@@ -222,7 +222,9 @@ class ItemStore:
     def commit(self) -> None:
         """Nothing to flush (kept for callers that finish a scan with it)."""
 
-    def _count(self) -> tuple[int, int]:
+    def counts(self) -> tuple[int, int]:
+        """(distinct items, copies dropped): `added` and `duplicates` together, counted by a
+        pass of their own unless a complete pass over the timelines already counted them."""
         if self._counts is None:
             if self._closed:
                 raise RuntimeError("the item store was closed before its items were counted")
@@ -230,19 +232,15 @@ class ItemStore:
             self._counts = (first_copies, self._stored - first_copies)
         return self._counts
 
-    def counts(self) -> tuple[int, int]:
-        """(distinct items, copies dropped): `added` and `duplicates` together."""
-        return self._count()
-
     @property
     def added(self) -> int:
         """Distinct items stored."""
-        return self._count()[0]
+        return self.counts()[0]
 
     @property
     def duplicates(self) -> int:
         """Copies dropped: the same resource, capture time and state id stored again."""
-        return self._count()[1]
+        return self.counts()[1]
 
     def timelines(
         self,
