@@ -30,6 +30,27 @@ def test_runs_spilled_to_disk_merge_into_the_same_timelines(run_cli, good_dir, m
     assert in_memory[1] == 3
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_merge_gives_the_sorted_order_of_sources_read_chunk_by_chunk(seed):
+    """The block-wise merge of runs (issue 13's speed) gives exactly the order heapq.merge would,
+    whatever the chunk sizes, the overlap between sources, repeated records and empty chunks."""
+    import heapq
+    import random
+
+    rng = random.Random(seed)
+    sources = []
+    for _ in range(rng.randrange(0, 7)):
+        records = sorted((rng.randrange(40), rng.randrange(5)) for _ in range(rng.randrange(60)))
+        chunks, at = [], 0
+        while at < len(records):
+            size = rng.randrange(0, 9)  # 0: an empty chunk in the middle of a source
+            chunks.append(records[at : at + size])
+            at += size
+        sources.append(chunks)
+    expected = list(heapq.merge(*(sum(chunks, []) for chunks in sources)))
+    assert list(store.merge([iter(chunks) for chunks in sources])) == expected
+
+
 def test_the_first_stored_copy_is_kept():
     with store.ItemStore() as items:
         item = _row(archive.M2, "x")
@@ -98,17 +119,17 @@ def test_timelines_pause_the_cycle_collector_only_while_reading_and_building_one
     import gc
 
     seen, read = [], []
-    real, real_read = store.build_timeline, store.read_run
+    real, real_read = store.build_timeline, store.read_chunks
     monkeypatch.setattr(
         store, "build_timeline", lambda *args: (seen.append(gc.isenabled()), real(*args))[1]
     )
 
-    def read_run(path):
-        for record in real_read(path):
+    def read_chunks(path):
+        for chunk in real_read(path):
             read.append(gc.isenabled())
-            yield record
+            yield chunk
 
-    monkeypatch.setattr(store, "read_run", read_run)
+    monkeypatch.setattr(store, "read_chunks", read_chunks)
     monkeypatch.setattr(store, "RUN_BYTES", 1)  # every file a run on disk
     with store.ItemStore() as items:
         for n, raw in enumerate([archive.M1, archive.M2, archive.B1]):
