@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from multiprocessing.context import BaseContext
 
 
@@ -30,3 +31,27 @@ def context(preload: str) -> BaseContext:
         forkserver.set_forkserver_preload([preload])
         return forkserver
     return multiprocessing.get_context("spawn")
+
+
+def warm_up(context: BaseContext) -> threading.Thread | None:
+    """Start `context`'s fork server now, on a thread, so that it is ready when the first
+    process is wanted: starting it takes a fifth of a second (a fresh interpreter importing the
+    preloaded module), which can then pass while this process does something else (lists the
+    archive). Join the thread before relying on it; None where there is no fork server."""
+    if context.get_start_method() != "forkserver":
+        return None
+    thread = threading.Thread(
+        target=_start_one, args=(context,), name="history-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _start_one(context: BaseContext) -> None:
+    process = context.Process(target=_nothing)
+    process.start()
+    process.join()
+
+
+def _nothing() -> None:
+    """What the warm-up process runs."""

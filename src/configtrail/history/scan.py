@@ -330,6 +330,10 @@ def scan(
     progress = progress or Progress()
     summary = ScanSummary(source=source.description)
     listed: list[layout.DeliveredFile] = []
+    jobs = processes.available_cores() if jobs is None else jobs
+    # Enough files listed for helper processes: their fork server starts while listing goes on.
+    warm_at = jobs * FILES_PER_PROCESS if isinstance(source, LocalSource) and jobs > 1 else None
+    warming = None
     for key in source.list_keys():
         summary.files_listed += 1
         if layout.is_writability_check(key):
@@ -341,11 +345,14 @@ def scan(
             _skip_file(summary, progress, Problem(source.name(key), f"outside the layout: {error}"))
             continue
         listed.append(file)
+        if len(listed) == warm_at:
+            warming = processes.warm_up(processes.context(__name__))
         if filters.wants_place(file.account, file.region):
             summary.deliveries.add((file.account, file.region, file.day))
     wanted, summary.files_not_needed = choose_files(listed, filters)
     progress.listed(len(wanted))
-    jobs = processes.available_cores() if jobs is None else jobs
+    if warming is not None:
+        warming.join()
     if isinstance(source, LocalSource) and jobs > 1 and len(wanted) >= jobs * FILES_PER_PROCESS:
         outcomes = _read_in_processes(source, wanted, filters, store, progress, jobs)
     else:
