@@ -366,6 +366,93 @@ def test_sections_that_are_not_dicts_use_the_python_function():
     assert native(before, after) == python(before, after) == [Change("tags", "k", "changed", 1, 2)]
 
 
+# --- a timeline's entries ----------------------------------------------------------------------
+
+STATUSES = [
+    "OK",
+    "ResourceDiscovered",
+    "ResourceDeleted",
+    "ResourceNotRecorded",
+    "ResourceDeletedNotRecorded",
+]
+
+
+class _Sections:
+    """An item as timeline_entries reads it: status and sections (counting how often the
+    sections are asked for, and raising for a bad document as Item.sections does)."""
+
+    def __init__(self, status, sections):
+        self.status, self._sections, self.asked = status, sections, 0
+
+    @property
+    def sections(self):
+        self.asked += 1
+        if self._sections is None:
+            raise ValueError("bad item JSON")
+        return self._sections
+
+    def __repr__(self):
+        return f"item({self.status})"
+
+
+def _timeline_items(rng: random.Random, count: int):
+    value = _item_pair(rng)[0]
+    items = []
+    for _ in range(count):
+        value = {section: _mutated(rng, part) for section, part in value.items()}
+        items.append(_Sections(rng.choice(STATUSES) if rng.random() < 0.3 else "OK", value))
+    return items
+
+
+def _entries_outcome(function, items, previous):
+    try:
+        return [(e.item, e.changes, e.note, type(e)) for e in function(items, previous)]
+    except Exception as error:
+        return type(error), str(error)
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(60))
+def test_native_entries_equal_the_python_reference(seed):
+    """Notes (first-recorded, changed, unchanged, gone, returned), changes and Entry tuples
+    exactly as python_entries makes them, from every kind of baseline and status sequence."""
+    rng = random.Random(seed)
+    items = _timeline_items(rng, rng.randrange(0, 12))
+    baseline = rng.choice(
+        [None, _Sections("OK", _item_pair(rng)[0]), _Sections("ResourceDeleted", {})]
+    )
+    got = _entries_outcome(diff.timeline_entries, items, baseline)
+    expected = _entries_outcome(diff.python_entries, items, baseline)
+    assert repr(got) == repr(expected)
+    if items and not isinstance(expected, tuple):
+        assert all(isinstance(entry[1], tuple) for entry in got)
+
+
+@needs_native
+def test_native_entries_ask_each_item_for_its_sections_once_and_raise_its_error():
+    rng = random.Random(1)
+    items = [_Sections("OK", _item_pair(rng)[0]) for _ in range(4)]
+    diff.timeline_entries(items, None)
+    assert [item.asked for item in items] == [1, 1, 1, 1]
+    broken = [_Sections("OK", {}), _Sections("OK", None)]
+    got = _entries_outcome(diff.timeline_entries, broken, None)
+    assert (
+        got == _entries_outcome(diff.python_entries, broken, None) == (ValueError, "bad item JSON")
+    )
+
+
+@needs_native
+def test_native_entries_check_their_arguments():
+    from configtrail.history import _diffcore
+
+    with pytest.raises(TypeError):
+        _diffcore.timeline_entries((), None, diff.Entry, diff.GONE)  # not a list
+    with pytest.raises(TypeError):
+        _diffcore.timeline_entries([], None, dict, diff.GONE)  # not a named tuple type
+    with pytest.raises(TypeError):
+        _diffcore.timeline_entries([], None, diff.Entry, set(diff.GONE))  # not a frozenset
+
+
 # --- references and memory ------------------------------------------------------------------
 
 
@@ -398,6 +485,21 @@ def test_no_reference_or_memory_leak():
     tracemalloc.stop()
     assert [sys.getrefcount(o) for o in watched] == counts
     assert grown < 64 * 1024, f"{grown} bytes more after 20 rounds of {len(pairs)} diffs"
+
+
+@needs_native
+def test_timeline_entries_leak_no_references():
+    rng = random.Random(7)
+    items = _timeline_items(rng, 30)
+    baseline = _Sections("OK", _item_pair(rng)[0])
+    watched = [*items, baseline, diff.Entry, diff.GONE, "gone", "returned", "changed"]
+    diff.timeline_entries(items, baseline)
+    gc.collect()
+    counts = [sys.getrefcount(o) for o in watched]
+    for _ in range(50):
+        diff.timeline_entries(items, baseline)
+    gc.collect()
+    assert [sys.getrefcount(o) for o in watched] == counts
 
 
 @needs_native

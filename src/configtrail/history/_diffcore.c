@@ -3,8 +3,9 @@
  *
  * What: the field-level diff of configtrail/history/diff.py (python_diff_sections and its helpers
  * _walk_dicts, _walk_lists, _differing, _walk, _same, flatten and _relationship_changes), giving
- * exactly the same list of Change tuples, in the same order, for every input. Each C function
- * below is named after the Python function it mirrors and follows it statement by statement.
+ * exactly the same list of Change tuples, in the same order, for every input; and the loop of
+ * build_timeline that makes a timeline's entries (python_entries). Each C function below is
+ * named after the Python function it mirrors and follows it statement by statement.
  *
  * Why: a timeline of 200,000 items makes about 190,000 diffs and 3 million Change tuples; in
  * Python the interpreter's cost of walking the values was most of `configtrail history` (issue 13).
@@ -39,7 +40,8 @@ static PyObject *py_decoded, *py_same, *py_flat_changes, *py_flatten, *py_walk, 
 /* Interned constants. */
 static PyObject *s_changed, *s_added, *s_removed, *s_empty, *s_relationships, *s_resource_id,
     *s_resource_name, *s_name, *s_relationship_name, *s_resource_type, *s_question,
-    *s_related_to, *s_key, *s_sort, *s_keys, *s_strip;
+    *s_related_to, *s_key, *s_sort, *s_keys, *s_strip, *s_status, *s_sections_attr, *s_gone,
+    *s_first_recorded, *s_returned, *s_unchanged;
 
 /* --- small helpers ------------------------------------------------------------------------- */
 
@@ -1384,6 +1386,151 @@ error:
     return NULL;
 }
 
+/* --- a timeline's entries -------------------------------------------------------------------- */
+
+/* A named tuple type that adds nothing to tuple's layout (what configure() checks for Change). */
+static int
+tuple_layout(PyObject *candidate)
+{
+    if (!PyType_Check(candidate)) {
+        return 0;
+    }
+    PyTypeObject *type = (PyTypeObject *)candidate;
+    return PyType_IsSubtype(type, &PyTuple_Type) &&
+           type->tp_basicsize == PyTuple_Type.tp_basicsize &&
+           type->tp_itemsize == PyTuple_Type.tp_itemsize && type->tp_dictoffset == 0 &&
+           type->tp_weaklistoffset == 0;
+}
+
+/* item.status in gone: 1, 0, or -1 with an exception set. */
+static int
+is_gone(PyObject *item, PyObject *gone)
+{
+    PyObject *status = PyObject_GetAttr(item, s_status);
+    if (status == NULL) {
+        return -1;
+    }
+    int found = PySet_Contains(gone, status);
+    Py_DECREF(status);
+    return found;
+}
+
+/* tuple.__new__(entry, (item, changes, note)) */
+static PyObject *
+entry_new(PyTypeObject *entry, PyObject *item, PyObject *changes, PyObject *note)
+{
+    PyTupleObject *made = PyObject_GC_NewVar(PyTupleObject, entry, 3);
+    if (made == NULL) {
+        return NULL;
+    }
+    made->ob_item[0] = Py_NewRef(item);
+    made->ob_item[1] = Py_NewRef(changes);
+    made->ob_item[2] = Py_NewRef(note);
+    PyObject_GC_Track(made);
+    return (PyObject *)made;
+}
+
+/* python_entries(items, previous) of diff.py, statement by statement: one Entry per item, each
+ * item compared with the one before it (the first with `previous`, the baseline). The sections
+ * of an item are asked for once, not once as the new and again as the old side of a diff. */
+static PyObject *
+timeline_entries(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "timeline_entries(items, previous, entry, gone) takes four arguments");
+        return NULL;
+    }
+    if (change_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_diffcore.configure() was not called");
+        return NULL;
+    }
+    PyObject *items = args[0], *gone = args[3];
+    if (!PyList_CheckExact(items) || !tuple_layout(args[2]) || !PyFrozenSet_CheckExact(gone)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "timeline_entries needs a list, an item or None, a named tuple type "
+                        "and a frozenset");
+        return NULL;
+    }
+    PyTypeObject *entry_type = (PyTypeObject *)args[2];
+    PyObject *entries = PyList_New(0);
+    if (entries == NULL) {
+        return NULL;
+    }
+    PyObject *previous = Py_NewRef(args[1]), *previous_sections = NULL, *item = NULL;
+    int previous_gone = previous == Py_None ? 0 : is_gone(previous, gone);
+    if (previous_gone < 0) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        item = Py_NewRef(PyList_GET_ITEM(items, i));
+        PyObject *sections = NULL, *changes, *note;
+        int item_gone = is_gone(item, gone);
+        if (item_gone < 0) {
+            goto error;
+        }
+        if (item_gone) {
+            /* Also when it is the first item seen: a deletion is never a first recording. */
+            changes = PyTuple_New(0);
+            note = s_gone;
+        }
+        else if (previous == Py_None) {
+            changes = PyTuple_New(0);
+            note = s_first_recorded;
+        }
+        else if (previous_gone) {
+            changes = PyTuple_New(0);
+            note = s_returned;
+        }
+        else {
+            if (previous_sections == NULL) {
+                previous_sections = PyObject_GetAttr(previous, s_sections_attr);
+                if (previous_sections == NULL) {
+                    goto error;
+                }
+            }
+            sections = PyObject_GetAttr(item, s_sections_attr);
+            if (sections == NULL) {
+                goto error;
+            }
+            PyObject *pair[2] = {previous_sections, sections};
+            PyObject *found = diff_sections(module, pair, 2);
+            if (found == NULL) {
+                Py_DECREF(sections);
+                goto error;
+            }
+            changes = PySequence_Tuple(found);
+            Py_DECREF(found);
+            note = changes != NULL && PyTuple_GET_SIZE(changes) ? s_changed : s_unchanged;
+        }
+        if (changes == NULL) {
+            Py_XDECREF(sections);
+            goto error;
+        }
+        PyObject *made = entry_new(entry_type, item, changes, note);
+        Py_DECREF(changes);
+        if (made == NULL || PyList_Append(entries, made) < 0) {
+            Py_XDECREF(made);
+            Py_XDECREF(sections);
+            goto error;
+        }
+        Py_DECREF(made);
+        Py_SETREF(previous, item);
+        item = NULL;
+        previous_gone = item_gone;
+        Py_XSETREF(previous_sections, sections);
+    }
+    Py_DECREF(previous);
+    Py_XDECREF(previous_sections);
+    return entries;
+error:
+    Py_XDECREF(item);
+    Py_DECREF(previous);
+    Py_XDECREF(previous_sections);
+    Py_DECREF(entries);
+    return NULL;
+}
+
 /* _same(a, b) as C computes it, for the tests of its edge cases. */
 static PyObject *
 same_py(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -1515,6 +1662,9 @@ static PyMethodDef methods[] = {
      " sections and the Python functions the C code hands the rare cases to."},
     {"diff_sections", (PyCFunction)(void (*)(void))diff_sections, METH_FASTCALL,
      "diff_sections(before, after) -> list[Change]: as configtrail.history.diff's Python one."},
+    {"timeline_entries", (PyCFunction)(void (*)(void))timeline_entries, METH_FASTCALL,
+     "timeline_entries(items, previous, entry, gone) -> list[Entry]: as diff.py's"
+     " python_entries(items, previous), with the Entry type and the GONE statuses."},
     {"unquote", (PyCFunction)unquote, METH_O,
      "unquote(text) -> str | None: urllib.parse.unquote(text) for an ASCII str, else None."},
     {"same", (PyCFunction)(void (*)(void))same_py, METH_FASTCALL,
@@ -1553,6 +1703,12 @@ PyInit__diffcore(void)
         {&s_sort, "sort"},
         {&s_keys, "keys"},
         {&s_strip, "strip"},
+        {&s_status, "status"},
+        {&s_sections_attr, "sections"},
+        {&s_gone, "gone"},
+        {&s_first_recorded, "first-recorded"},
+        {&s_returned, "returned"},
+        {&s_unchanged, "unchanged"},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
         if (*constants[i].slot == NULL) {

@@ -360,9 +360,20 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
     configuration to compare, so it carries its status and no field changes, and so does the
     first item after it. A first item that is a deletion reads as one ("gone").
     """
+    entries = timeline_entries(items if type(items) is list else list(items), baseline)
+    first = entries[0].item.key if entries else (baseline.key if baseline else None)
+    if first is None:
+        raise ValueError("a timeline needs at least one item")
+    return Timeline(key=first, baseline=baseline, entries=entries)
+
+
+def python_entries(items: list[Item], previous: Item | None) -> list[Entry]:
+    """build_timeline's entries, each item compared with `previous` (at first the baseline).
+
+    The reference implementation; `timeline_entries` is its C twin (`_diffcore.c`) when the
+    extension was built, and this function otherwise."""
     entries: list[Entry] = []
     append = entries.append
-    previous = baseline
     for item in items:
         # _new(Entry, fields) is Entry(*fields) without the named tuple's Python constructor.
         if item.status in GONE:
@@ -376,10 +387,24 @@ def build_timeline(items: Iterable[Item], baseline: Item | None) -> Timeline:
             changes = tuple(diff_sections(previous.sections, item.sections))
             append(_new(Entry, (item, changes, "changed" if changes else "unchanged")))
         previous = item
-    first = entries[0].item.key if entries else (baseline.key if baseline else None)
-    if first is None:
-        raise ValueError("a timeline needs at least one item")
-    return Timeline(key=first, baseline=baseline, entries=entries)
+    return entries
+
+
+def _native_entries(native: Any) -> Any:
+    """The C timeline_entries, given the Entry type and the GONE statuses; None without
+    `native`."""
+    if native is None:
+        return None
+    entries = native.timeline_entries
+
+    def timeline_entries(items: list[Item], previous: Item | None) -> list[Entry]:
+        return entries(items, previous, Entry, GONE)
+
+    return timeline_entries
+
+
+# timeline_entries: the C loop when the extension is built, else the Python reference.
+timeline_entries = _native_entries(_native) or python_entries
 
 
 def decode_deep(value: Any) -> Any:
