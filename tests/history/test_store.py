@@ -47,7 +47,8 @@ def test_merge_gives_the_sorted_order_of_sources_read_chunk_by_chunk(seed):
             chunks.append(records[at : at + size])
             at += size
         sources.append(chunks)
-    expected = list(heapq.merge(*(sum(chunks, []) for chunks in sources)))
+    flat = [[record for chunk in chunks for record in chunk] for chunks in sources]
+    expected = list(heapq.merge(*flat))
     assert list(store.merge([iter(chunks) for chunks in sources])) == expected
 
 

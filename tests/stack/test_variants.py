@@ -184,3 +184,15 @@ def test_exports_are_deterministic_and_in_dependency_order(plan_with):
         missing = [urn for urn in required if urn not in seen]
         assert not missing, f"{state['urn']} comes before {missing}"
         seen.add(state["urn"])
+
+
+def test_every_run_in_one_process_is_a_program_run_of_its_own(plan_with):
+    """Pulumi's mock runtime makes a root Stack only when there is none yet, so without a reset
+    the first plan of a test process had one and every later plan was parented to that earlier
+    stack: a test's outcome depended on which tests ran before it in its worker."""
+    first, second = plan_with(), plan_with(regions=["eu-west-1"])
+    for plan in (first, second):
+        [stack] = [r for r in plan.resources if r.type == "pulumi:pulumi:Stack"]
+        assert stack.urn.endswith("::pulumi:pulumi:Stack::configtrail-variant")
+        parents = {r.parent for r in plan.resources if "::pulumi:pulumi:Stack::" in r.parent}
+        assert parents == {stack.urn}
