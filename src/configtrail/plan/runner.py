@@ -93,6 +93,10 @@ def register(
     """
     mocks = mocks or AwsLikeMocks(home_region=home_region, account_id=account_id, preview=preview)
     monitor = CapturingMonitor(mocks)
+    # Every run is a program run of its own, as under the engine: without this, only the first
+    # run in a process would register its root Stack (set_mocks makes one only when there is
+    # none yet), and later runs would parent their resources to that earlier stack.
+    pulumi.runtime.reset_options(project=project, stack=stack, preview=preview)
     # The engine hands structured config values to the program as JSON text.
     set_all_config({key: v if isinstance(v, str) else json.dumps(v) for key, v in config.items()})
     pulumi_mocks.set_mocks(
