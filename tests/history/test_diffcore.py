@@ -10,6 +10,7 @@ fails when a machine with a C compiler (CI) did not build it, and the fallback t
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import math
 import os
@@ -364,6 +365,24 @@ def test_sections_that_are_not_dicts_use_the_python_function():
 
     before, after = Sections(tags={"k": 1}), Sections(tags={"k": 2})
     assert native(before, after) == python(before, after) == [Change("tags", "k", "changed", 1, 2)]
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(20))
+def test_relationships_compared_twice_in_a_row_give_what_fresh_copies_give(seed):
+    """Each item's relationships are compared as the new side and then as the old side of the
+    next diff, and their labels are remembered in between: the changes are those of copies
+    that share nothing."""
+    import copy
+
+    rng = random.Random(seed)
+    chain = [_relationships(rng) for _ in range(8)]
+    chain.insert(rng.randrange(len(chain)), chain[rng.randrange(len(chain))])  # a repeat
+    for old, new in itertools.pairwise(chain):
+        fresh = ({"relationships": copy.deepcopy(old)}, {"relationships": copy.deepcopy(new)})
+        expected = _outcome(python, *fresh)
+        got = _outcome(native, {"relationships": old}, {"relationships": new})
+        _assert_identical(got, expected, (old, new))
 
 
 # --- a timeline's entries ----------------------------------------------------------------------

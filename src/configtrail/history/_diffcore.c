@@ -1217,14 +1217,23 @@ sorted_difference(PyObject *a, PyObject *b)
     return result;
 }
 
+/* The last `new` relationships compared and their labels (_last_labels in diff.py): a timeline
+ * compares each item twice, with the one before it and with the one after it. The reference
+ * to the relationships keeps their identity from being reused by another object. */
+static PyObject *last_relationships, *last_labels;
+
 /* _relationship_changes: added labels, then removed ones, each sorted. */
 static int
 relationship_changes(PyObject *section, PyObject *old, PyObject *new, PyObject *out)
 {
     int rc = -1;
     PyObject *before = NULL, *after = NULL, *added = NULL, *removed = NULL;
-    before = labels(old);
+    before = old == last_relationships && old != Py_None ? Py_NewRef(last_labels) : labels(old);
     after = before ? labels(new) : NULL;
+    if (after != NULL) {
+        Py_XSETREF(last_relationships, Py_NewRef(new));
+        Py_XSETREF(last_labels, Py_NewRef(after));
+    }
     added = after ? sorted_difference(after, before) : NULL;
     removed = added ? sorted_difference(before, after) : NULL;
     if (removed == NULL) {
