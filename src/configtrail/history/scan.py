@@ -351,9 +351,9 @@ def scan(
             summary.deliveries.add((file.account, file.region, file.day))
     wanted, summary.files_not_needed = choose_files(listed, filters)
     progress.listed(len(wanted))
-    if warming is not None:
-        warming.join()
     if isinstance(source, LocalSource) and jobs > 1 and len(wanted) >= jobs * FILES_PER_PROCESS:
+        if warming is not None:
+            warming.join()
         outcomes = _read_in_processes(source, wanted, filters, store, progress, jobs)
     else:
         outcomes = _read_in_threads(source, wanted, filters, store, progress)
