@@ -1397,7 +1397,7 @@ error:
 
 /* --- a timeline's entries -------------------------------------------------------------------- */
 
-/* A named tuple type that adds nothing to tuple's layout (what configure() checks for Change). */
+/* A named tuple type that adds nothing to tuple's layout (Change and Entry must be one). */
 static int
 tuple_layout(PyObject *candidate)
 {
@@ -1632,11 +1632,7 @@ configure(PyObject *module, PyObject *args, PyObject *kwargs)
                                      &values[9], &values[10])) {
         return NULL;
     }
-    PyTypeObject *type = (PyTypeObject *)change;
-    if (!PyType_IsSubtype(type, &PyTuple_Type) ||
-        type->tp_basicsize != PyTuple_Type.tp_basicsize ||
-        type->tp_itemsize != PyTuple_Type.tp_itemsize || type->tp_dictoffset != 0 ||
-        type->tp_weaklistoffset != 0) {
+    if (!tuple_layout(change)) {
         PyErr_SetString(PyExc_TypeError, "change must be a named tuple type without a __dict__");
         return NULL;
     }
